@@ -1,0 +1,105 @@
+import { z } from 'zod';
+
+/**
+ * Why a connection ended on the server's side. Transport-neutral: an HTTP/1
+ * response, an HTTP/2 stream, a WebSocket or a raw TCP socket all map here.
+ */
+export const errorReasons = [
+  'stream-error', // the source being sent failed (file vanished, upstream errored)
+  'handler-error', // the application's handler threw or rejected
+  'socket-error', // the transport reported an error of its own
+  'destroyed', // the server destroyed the connection with an error
+  'timeout', // a server timeout ended it
+  'shutdown', // the server shut down before it ended
+  'protocol-error', // the peer spoke the protocol wrongly
+] as const;
+export type ErrorReason = (typeof errorReasons)[number];
+
+/** How the peer or the link went away before the response was handed over in full. */
+export const closeReasons = [
+  'aborted', // the peer closed before the response was complete
+  'reset', // the connection was reset (ECONNRESET, RST)
+  'cancelled', // the peer cancelled this stream only (HTTP/2 RST_STREAM CANCEL)
+  'session-closed', // the multiplexing session/socket went away (GOAWAY, session destroy, dead pipelined socket)
+] as const;
+export type CloseReason = (typeof closeReasons)[number];
+
+const bytes = z.number().int().nonnegative();
+
+/** Plain-data description of an error: serializable, so journals and logs can hold it. */
+export const errorInfoSchema = z.object({
+  name: z.string(),
+  message: z.string(),
+  code: z.string().optional(),
+});
+export type ErrorInfo = z.infer<typeof errorInfoSchema>;
+
+/** Response headers (or the first frame) were sent: `open` → `streaming`. */
+export const headersEventSchema = z.object({ type: z.literal('HEADERS'), status: z.number().int().optional() });
+/** Body bytes were sent; `bytesSent` is the running total. */
+export const dataEventSchema = z.object({ type: z.literal('DATA'), bytesSent: bytes });
+/** The request body was read in full. Not an end: the response may still be pending. */
+export const requestEndEventSchema = z.object({ type: z.literal('REQUEST_END'), bytesReceived: bytes.optional() });
+/** The response was handed to the OS in full. */
+export const finishEventSchema = z.object({ type: z.literal('FINISH'), bytesSent: bytes.optional() });
+/** The peer or the link went away first. */
+export const closeEventSchema = z.object({
+  type: z.literal('CLOSE'),
+  reason: z.enum(closeReasons),
+  bytesSent: bytes.optional(),
+});
+/** The server side failed. */
+export const errorEventSchema = z.object({
+  type: z.literal('ERROR'),
+  reason: z.enum(errorReasons),
+  error: errorInfoSchema.optional(),
+  bytesSent: bytes.optional(),
+});
+
+/** Every event a connection understands, as one zod schema (discriminated on `type`). */
+export const connectionEventSchema = z.discriminatedUnion('type', [
+  headersEventSchema,
+  dataEventSchema,
+  requestEndEventSchema,
+  finishEventSchema,
+  closeEventSchema,
+  errorEventSchema,
+]);
+
+export type HeadersEvent = z.infer<typeof headersEventSchema>;
+export type DataEvent = z.infer<typeof dataEventSchema>;
+export type RequestEndEvent = z.infer<typeof requestEndEventSchema>;
+export type FinishEvent = z.infer<typeof finishEventSchema>;
+export type CloseEvent = z.infer<typeof closeEventSchema>;
+export type ErrorEvent = z.infer<typeof errorEventSchema>;
+/** The union of every connection event. */
+export type ConnectionEvent = z.infer<typeof connectionEventSchema>;
+export type ConnectionEventType = ConnectionEvent['type'];
+
+/** Every event type, named once. */
+export const connectionEventTypes = [
+  'HEADERS',
+  'DATA',
+  'REQUEST_END',
+  'FINISH',
+  'CLOSE',
+  'ERROR',
+] as const satisfies readonly ConnectionEventType[];
+
+/**
+ * Turns anything thrown into plain, serializable {@link ErrorInfo}.
+ *
+ * @example
+ * ```ts
+ * registry.dispatch(id, { type: 'ERROR', reason: 'stream-error', error: toErrorInfo(err) });
+ * ```
+ */
+export function toErrorInfo(error: unknown): ErrorInfo {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === 'string'
+      ? { name: error.name, message: error.message, code }
+      : { name: error.name, message: error.message };
+  }
+  return { name: 'NonError', message: String(error) };
+}

@@ -1,0 +1,12 @@
+export {
+  connectionEventArbitrary,
+  errorInfoArbitrary,
+  eventSequenceArbitrary,
+  expectedOutcome,
+  progressEventArbitrary,
+  registryScriptArbitrary,
+  terminalEventArbitrary,
+  transportArbitrary,
+  type EventSequenceOptions,
+  type RegistryStep,
+} from './arbitraries.js';

@@ -1,0 +1,25 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory() ? sources(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : [],
+  );
+}
+
+describe('core stays pure (DESIGN: layers)', () => {
+  const files = sources(new URL('../src', import.meta.url).pathname);
+  it('has sources to check', () => expect(files.length).toBeGreaterThan(5));
+  it.each(files.map((f) => [f.split('/src/')[1], f]))('%s imports nothing from node:, timers or the process', (_n, file) => {
+    const text = readFileSync(file!, 'utf8');
+    expect(text).not.toMatch(/from ['"]node:/);
+    expect(text).not.toMatch(/\b(setTimeout|setInterval|process\.)/);
+  });
+  it('src/index.ts is nothing but named re-exports', () => {
+    const text = readFileSync(new URL('../src/index.ts', import.meta.url), 'utf8');
+    for (const statement of text.split(/;\s*\n/).filter((s) => s.trim() !== '')) {
+      expect(statement.trim()).toMatch(/^export (type )?\{[\s\S]*\} from '\.\/[\w/]+\.js'$/);
+    }
+  });
+});
