@@ -1,0 +1,139 @@
+import {
+  toErrorInfo,
+  type ConnectionEvent,
+  type ConnectionId,
+  type ConnectionOutcome,
+  type ConnectionState,
+  type ErrorReason,
+  type Registry,
+  type Transport,
+} from '@lifeline/core';
+import { channels } from './diagnostics.js';
+import { ConnectionClosedError, ConnectionErroredError } from './errors.js';
+
+/** Where a tracked object (request, response, stream, socket) keeps its connection. */
+export const kConnection = Symbol('lifeline.connection');
+
+/** The adapter's handles of one registry, by id: what the watchdog and drain act on. */
+const handlesByRegistry = new WeakMap<Registry<never>, Map<ConnectionId, TrackedConnection>>();
+
+/** The live handles of `registry` (those the adapter has not seen end yet). */
+export function handlesOf(registry: Registry<never>): Map<ConnectionId, TrackedConnection> {
+  let handles = handlesByRegistry.get(registry);
+  if (handles === undefined) {
+    handles = new Map();
+    handlesByRegistry.set(registry, handles);
+  }
+  return handles;
+}
+
+function isFinal(state: ConnectionState): boolean {
+  return state === 'finished' || state === 'closed' || state === 'errored';
+}
+
+/**
+ * One tracked connection: an HTTP/1 request/response pair, an HTTP/2 stream,
+ * or an upgraded / CONNECT socket. The registry holds its state; this handle
+ * is what server code holds.
+ *
+ * @example
+ * ```ts
+ * const connection = instrumentation.connectionOf(req)!;
+ * await db.query(sql, { signal: connection.signal }); // aborted if the client leaves
+ * ```
+ */
+export abstract class TrackedConnection<M = unknown> {
+  private controller: AbortController | undefined;
+  /** Set once the adapter has seen this connection end (or found it released by someone else). */
+  private ended: ConnectionOutcome | 'released-elsewhere' | undefined;
+  private endEvent: ConnectionEvent | undefined;
+
+  constructor(
+    readonly id: ConnectionId,
+    readonly registry: Registry<M>,
+    readonly transport: Transport,
+  ) {}
+
+  /** The current state; after the end, the outcome. */
+  get state(): ConnectionState | undefined {
+    const live = this.registry.state(this.id);
+    if (live !== undefined) return live;
+    return this.ended === 'released-elsewhere' ? undefined : this.ended;
+  }
+
+  /** The outcome once the connection has ended, else `undefined`. */
+  get outcome(): ConnectionOutcome | undefined {
+    return this.ended === 'released-elsewhere' ? undefined : this.ended;
+  }
+
+  /**
+   * Aborts when the peer leaves (`ConnectionClosedError`) or the connection
+   * errors (`ConnectionErroredError`); never when it finishes normally, and not
+   * because the request body was read. Created on first access: unused, it costs nothing.
+   */
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.endEvent !== undefined) this.abortFor(this.endEvent);
+    }
+    return this.controller.signal;
+  }
+
+  /**
+   * Ends the connection as `errored` now: records the reason and error, then
+   * answers with an error status if nothing was sent yet, or cuts the
+   * transport if the response had started. Does nothing once it has ended.
+   * @example `connection.fail('timeout')`
+   */
+  fail(reason: ErrorReason, error?: unknown, options: { terminate?: boolean } = {}): void {
+    if (this.ended !== undefined) return;
+    this.apply(error === undefined ? { type: 'ERROR', reason } : { type: 'ERROR', reason, error: toErrorInfo(error) });
+    if (options.terminate !== false) this.terminate(reason);
+  }
+
+  /**
+   * Records body progress (`bytesSent` is the running total). `pipeResponse`
+   * and `sendFile` call it; a slow download that makes progress is then not stale to the watchdog.
+   */
+  progress(bytesSent: number): void {
+    this.apply({ type: 'DATA', bytesSent });
+  }
+
+  /** Stop the transport after `fail`: answer or destroy. */
+  protected abstract terminate(reason: ErrorReason): void;
+
+  /** Forget per-transport bookkeeping once ended. */
+  protected abstract detach(): void;
+
+  /** True once the adapter has seen this connection end. */
+  protected get isEnded(): boolean {
+    return this.ended !== undefined;
+  }
+
+  /**
+   * Feeds one fact to the registry. Facts after the adapter saw the end are
+   * dropped here: a `close` after `finish` is the normal order, not news.
+   */
+  protected apply(event: ConnectionEvent): void {
+    if (this.ended !== undefined) return;
+    const state = this.registry.dispatch(this.id, event);
+    if (state === undefined) this.end('released-elsewhere', event);
+    else if (isFinal(state)) this.end(state as ConnectionOutcome, event);
+  }
+
+  private end(outcome: ConnectionOutcome | 'released-elsewhere', event: ConnectionEvent): void {
+    this.ended = outcome;
+    this.endEvent = event;
+    handlesOf(this.registry as Registry<never>).delete(this.id);
+    this.detach();
+    if (this.controller !== undefined) this.abortFor(event);
+    if (channels.release.hasSubscribers) {
+      channels.release.publish({ id: this.id, transport: this.transport, registry: this.registry, outcome, event });
+    }
+  }
+
+  private abortFor(event: ConnectionEvent): void {
+    if (event.type === 'CLOSE') this.controller!.abort(new ConnectionClosedError(event.reason));
+    else if (event.type === 'ERROR') this.controller!.abort(new ConnectionErroredError(event.reason, event.error));
+  }
+}

@@ -1,0 +1,81 @@
+import type { Server } from 'node:net';
+import { z } from 'zod';
+import { parseOptions, type Registry } from '@lifeline/core';
+import { handlesOf } from './connection.js';
+
+/** Options of {@link drain}. */
+export interface DrainOptions {
+  /** Stop accepting on this server (`server.close()`) and close its idle keep-alive sockets. */
+  server?: Server;
+  /** After this many ms, still-open connections are ended as `errored` (`shutdown`). Default 10,000. */
+  deadline?: number;
+}
+
+/** What {@link drain} did. */
+export interface DrainResult {
+  /** Connections that ended by themselves before the deadline. */
+  readonly drained: number;
+  /** Connections ended at the deadline. */
+  readonly forced: number;
+}
+
+const drainOptionsSchema = z.strictObject({
+  server: z
+    .custom<Server>((v) => typeof v === 'object' && v !== null && typeof (v as Server).close === 'function', {
+      message: 'expected a server with close()',
+    })
+    .optional(),
+  deadline: z.number().nonnegative().optional(),
+});
+
+/**
+ * Graceful shutdown: stops accepting (when given the server), waits for the
+ * registry to empty, and at the deadline ends what is left as `errored` with
+ * reason `shutdown` (a 503 if nothing was sent, cut otherwise). Resolves
+ * once the registry is empty; never rejects.
+ *
+ * @example
+ * ```ts
+ * process.once('SIGTERM', async () => {
+ *   const { drained, forced } = await drain(registry, { server, deadline: 5_000 });
+ *   console.log(`drained ${drained}, forced ${forced}`);
+ * });
+ * ```
+ */
+export function drain(registry: Registry<never> | Registry<unknown>, options: DrainOptions = {}): Promise<DrainResult> {
+  const o = parseOptions(drainOptionsSchema, options, 'drain');
+  const deadline = o.deadline ?? 10_000;
+  if (o.server !== undefined) {
+    o.server.close(() => {});
+    (o.server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+  }
+  const atStart = registry.size;
+  if (atStart === 0) return Promise.resolve({ drained: 0, forced: 0 });
+  return new Promise<DrainResult>((resolve) => {
+    let forced = 0;
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      off();
+      resolve({ drained: Math.max(0, atStart - forced), forced });
+    };
+    const off = registry.onRelease(() => {
+      // Keep-alive sockets that just finished a response are idle now: let them go.
+      (o.server as { closeIdleConnections?: () => void } | undefined)?.closeIdleConnections?.();
+      if (registry.size === 0) finish();
+    });
+    const timer = setTimeout(() => {
+      const handles = handlesOf(registry as Registry<never>);
+      for (const info of registry.list()) {
+        forced++;
+        const handle = handles.get(info.id);
+        if (handle !== undefined) handle.fail('shutdown');
+        else registry.dispatch(info.id, { type: 'ERROR', reason: 'shutdown' });
+      }
+      finish();
+    }, deadline);
+    timer.unref();
+  });
+}

@@ -1,0 +1,21 @@
+import { LifelineError, type CloseReason, type ErrorReason } from '@lifeline/core';
+
+/** The abort reason of a connection's `signal` when the peer or the link went away. */
+export class ConnectionClosedError extends LifelineError {
+  readonly reason: CloseReason;
+  constructor(reason: CloseReason) {
+    super('LIFELINE_CONNECTION_CLOSED', `the connection was closed before the response was complete (${reason})`);
+    this.name = 'ConnectionClosedError';
+    this.reason = reason;
+  }
+}
+
+/** The abort reason of a connection's `signal` when the server side failed. */
+export class ConnectionErroredError extends LifelineError {
+  readonly reason: ErrorReason;
+  constructor(reason: ErrorReason, cause?: unknown) {
+    super('LIFELINE_CONNECTION_ERRORED', `the connection ended with an error (${reason})`, { cause });
+    this.name = 'ConnectionErroredError';
+    this.reason = reason;
+  }
+}

@@ -1,0 +1,97 @@
+import { constants, type Http2Session, type ServerHttp2Stream } from 'node:http2';
+import type { ConnectionEvent, ErrorReason, Registry } from '@lifeline/core';
+import { toErrorInfo } from '@lifeline/core';
+import { handlesOf, kConnection, TrackedConnection } from './connection.js';
+import { channels } from './diagnostics.js';
+import { isPeerError, isTimeoutError } from './peerErrors.js';
+
+type Tagged<T> = T & { [kConnection]?: Http2Connection };
+
+const FINISH: ConnectionEvent = Object.freeze({ type: 'FINISH' });
+
+function onStreamClose(this: Tagged<ServerHttp2Stream>): void {
+  this[kConnection]?.streamClosed();
+}
+
+function onStreamTimeout(this: Tagged<ServerHttp2Stream>): void {
+  this[kConnection]?.markTimedOut();
+}
+
+/**
+ * One HTTP/2 stream (core API or compat request/response). Decided at the
+ * stream's `close`, where `rstCode` is final: a stream the client cancelled
+ * (RST_STREAM CANCEL) emits `finish` on the compat response, yet it is `closed`.
+ */
+export class Http2Connection<M = unknown> extends TrackedConnection<M> {
+  private timedOut = false;
+
+  constructor(
+    id: number,
+    registry: Registry<M>,
+    readonly stream: ServerHttp2Stream,
+    private readonly session: Http2Session | undefined,
+  ) {
+    super(id, registry, 'http2');
+  }
+
+  markTimedOut(): void {
+    this.timedOut = true;
+  }
+
+  streamClosed(): void {
+    if (this.isEnded) return;
+    const stream = this.stream;
+    const error = stream.errored;
+    const rst = stream.rstCode ?? constants.NGHTTP2_NO_ERROR;
+    if (!error && rst === constants.NGHTTP2_NO_ERROR && stream.writableFinished) return this.apply(FINISH);
+    if (stream.headersSent && this.registry.state(this.id) === 'open') this.apply({ type: 'HEADERS' });
+    if (this.timedOut || isTimeoutError(error)) {
+      return this.apply(error ? { type: 'ERROR', reason: 'timeout', error: toErrorInfo(error) } : { type: 'ERROR', reason: 'timeout' });
+    }
+    if (error && !isPeerError(error) && rst !== constants.NGHTTP2_CANCEL) {
+      return this.apply({ type: 'ERROR', reason: 'destroyed', error: toErrorInfo(error) });
+    }
+    const sessionGone = this.session !== undefined && (this.session.destroyed || this.session.closed);
+    if (rst === constants.NGHTTP2_CANCEL) return this.apply({ type: 'CLOSE', reason: sessionGone ? 'session-closed' : 'cancelled' });
+    if (sessionGone) return this.apply({ type: 'CLOSE', reason: 'session-closed' });
+    this.apply({ type: 'CLOSE', reason: rst === constants.NGHTTP2_NO_ERROR ? 'aborted' : 'reset' });
+  }
+
+  protected terminate(reason: ErrorReason): void {
+    const stream = this.stream;
+    if (stream.destroyed) return;
+    if (!stream.headersSent) {
+      stream.respond({ ':status': reason === 'timeout' || reason === 'shutdown' ? 503 : 500 }, { endStream: true });
+    } else {
+      stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+    }
+  }
+
+  protected detach(): void {}
+}
+
+/**
+ * Tracks one HTTP/2 stream until its end. Tracking twice returns the same handle.
+ *
+ * @example
+ * ```ts
+ * server.on('stream', (stream) => { const c = trackStream(stream, { registry }); ... });
+ * ```
+ */
+export function trackStream<M>(stream: ServerHttp2Stream, options: { registry: Registry<M>; meta?: M }): Http2Connection<M> {
+  const tagged = stream as Tagged<ServerHttp2Stream>;
+  const existing = tagged[kConnection];
+  if (existing !== undefined) return existing as Http2Connection<M>;
+  const registry = options.registry;
+  const id = options.meta === undefined ? registry.open({ transport: 'http2' }) : registry.open({ transport: 'http2', meta: options.meta });
+  const connection = new Http2Connection<M>(id, registry, stream, stream.session);
+  tagged[kConnection] = connection as Http2Connection;
+  handlesOf(registry as Registry<never>).set(id, connection);
+  if (channels.open.hasSubscribers) channels.open.publish({ id, transport: 'http2', registry, target: stream });
+  if (stream.closed) connection.streamClosed();
+  else {
+    stream.on('close', onStreamClose);
+    stream.on('timeout', onStreamTimeout);
+  }
+  return connection;
+}

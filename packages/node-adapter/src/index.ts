@@ -1,0 +1,13 @@
+export { TrackedConnection } from './connection.js';
+export { channels } from './diagnostics.js';
+export { drain, type DrainOptions, type DrainResult } from './drain.js';
+export { ConnectionClosedError, ConnectionErroredError } from './errors.js';
+export { Http1Connection } from './http1.js';
+export { Http2Connection, trackStream } from './http2.js';
+export { instrument, type InstrumentOptions, type Instrumentation, type RequestInfo } from './instrument.js';
+export { pipeResponse, type SendResult } from './pipeResponse.js';
+export { sendFile, type SendFileOptions } from './sendFile.js';
+export { SocketConnection, trackSocket } from './socket.js';
+export { connectionOf, track, type Trackable, type TrackOptions } from './track.js';
+export { startWatchdog, type Watchdog, type WatchdogOptions } from './watchdog.js';
+export { wrapHandler, type WrapHandlerOptions } from './wrapHandler.js';

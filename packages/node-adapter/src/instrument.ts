@@ -1,0 +1,173 @@
+import type { IncomingHttpHeaders, IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import type { Http2SecureServer, Http2Server, IncomingHttpHeaders as Http2Headers, ServerHttp2Stream } from 'node:http2';
+import type { Server as HttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
+import { z } from 'zod';
+import { createRegistry, functionOption, parseOptions, type Registry, type RegistryOptions } from '@lifeline/core';
+import type { TrackedConnection } from './connection.js';
+import { trackHttp1 } from './http1.js';
+import { trackStream } from './http2.js';
+import { trackSocket } from './socket.js';
+import { connectionOf, type Trackable } from './track.js';
+
+/** What `meta` receives for each request: the HTTP/1 request itself, or the HTTP/2 stream's pseudo-headers. */
+export interface RequestInfo {
+  readonly method?: string | undefined;
+  readonly url?: string | undefined;
+  readonly headers: IncomingHttpHeaders | Http2Headers;
+}
+
+/** Options of {@link instrument}. */
+export interface InstrumentOptions<M> extends Omit<RegistryOptions, never> {
+  /** The registry to use. Default: a new one made from the registry options given here. */
+  registry?: Registry<M>;
+  /** Metadata to keep with each connection. Default: none (cheapest). */
+  meta?: (request: RequestInfo) => M;
+  /** Also track sockets taken over by `upgrade` and `CONNECT` handlers. Default `true`. */
+  upgrades?: boolean;
+}
+
+/** What {@link instrument} returns. */
+export interface Instrumentation<M> {
+  readonly registry: Registry<M>;
+  /** The connection of a request, response, stream or socket of this server. */
+  connectionOf(target: Trackable): TrackedConnection<M> | undefined;
+  /** Stops tracking new requests. Connections already tracked are still tracked to their end. */
+  detach(): void;
+}
+
+type AnyServer = HttpServer | HttpsServer | Http2Server | Http2SecureServer;
+
+const registryLike = z.custom<Registry<unknown>>(
+  (v) => typeof v === 'object' && v !== null && typeof (v as Registry).dispatch === 'function' && typeof (v as Registry).open === 'function',
+  { message: 'expected a registry made by createRegistry()' },
+);
+
+const instrumentOptionsSchema = z
+  .strictObject({
+    registry: registryLike.optional(),
+    meta: functionOption('a function (request) => metadata').optional(),
+    upgrades: z.boolean().optional(),
+    clock: z.unknown().optional(),
+    journalSize: z.unknown().optional(),
+    onListenerError: z.unknown().optional(),
+    onRecord: z.unknown().optional(),
+  })
+  .superRefine((o, ctx) => {
+    if (o.registry === undefined) return;
+    for (const key of ['clock', 'journalSize', 'onListenerError', 'onRecord'] as const) {
+      if (o[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'give it to createRegistry(), not with an existing "registry"' });
+    }
+  });
+
+function isHttp2Server(server: AnyServer): server is Http2Server | Http2SecureServer {
+  for (let proto = Object.getPrototypeOf(server); proto !== null; proto = Object.getPrototypeOf(proto)) {
+    const name = (proto.constructor as { name?: string } | undefined)?.name;
+    if (name === 'Http2Server' || name === 'Http2SecureServer') return true;
+  }
+  return false;
+}
+
+/**
+ * Tracks every request of an `http.Server`, `https.Server` or HTTP/2 server
+ * (core API streams and compat requests alike), and, by default, sockets
+ * taken over by `upgrade` and `CONNECT` handlers. Its listeners run before
+ * yours, so `connectionOf(req)` works in your handler.
+ *
+ * @example
+ * ```ts
+ * const server = http.createServer(app);
+ * const { registry, connectionOf, detach } = instrument(server, { meta: (req) => ({ url: req.url }) });
+ * registry.onRelease((c) => log.info({ url: c.meta?.url, outcome: c.outcome, ms: c.duration }));
+ * ```
+ */
+export function instrument<M = unknown>(server: AnyServer, options: InstrumentOptions<M> = {}): Instrumentation<M> {
+  const parsed = parseOptions(instrumentOptionsSchema, options, 'instrument');
+  const meta = parsed.meta as ((request: RequestInfo) => M) | undefined;
+  const registry: Registry<M> =
+    (options.registry as Registry<M> | undefined) ??
+    createRegistry<M>({
+      clock: options.clock,
+      journalSize: options.journalSize,
+      onListenerError: options.onListenerError,
+      onRecord: options.onRecord,
+    } as RegistryOptions);
+  const cleanups: (() => void)[] = [];
+  const on = (event: string, listener: (...args: never[]) => void, prepend = true) => {
+    if (prepend) server.prependListener(event, listener as never);
+    else server.on(event, listener as never);
+    cleanups.push(() => server.removeListener(event, listener as never));
+  };
+
+  if (isHttp2Server(server)) {
+    // The compat API's 'request' is emitted from the server's own 'stream' listener, so this covers both.
+    const onStream = (stream: ServerHttp2Stream, headers: Http2Headers) =>
+      meta === undefined
+        ? trackStream(stream, { registry })
+        : trackStream(stream, { registry, meta: meta({ method: headers[':method'], url: headers[':path'], headers }) });
+    on('stream', onStream);
+  } else {
+    const onRequest = (req: IncomingMessage, res: ServerResponse) =>
+      meta === undefined ? trackHttp1(req, res, { registry }) : trackHttp1(req, res, { registry, meta: meta(req) });
+    on('request', onRequest);
+    if (parsed.upgrades !== false) followSocketTakeovers(server as HttpServer, registry, meta, cleanups);
+  }
+
+  let detached = false;
+  return {
+    registry,
+    connectionOf: (target) => connectionOf<M>(target),
+    detach() {
+      if (detached) return;
+      detached = true;
+      for (const cleanup of cleanups.splice(0)) cleanup();
+    },
+  };
+}
+
+/**
+ * Node changes behaviour when 'upgrade' or 'connect' has listeners (with none,
+ * upgrade requests go to 'request' and CONNECT sockets are closed). So the
+ * adapter listens only while the application does, and keeps it that way as
+ * the application adds and removes its own listeners.
+ */
+function followSocketTakeovers<M>(
+  server: HttpServer,
+  registry: Registry<M>,
+  meta: ((request: RequestInfo) => M) | undefined,
+  cleanups: (() => void)[],
+): void {
+  const onUpgrade = (req: IncomingMessage, socket: Duplex) => {
+    const transport = String(req.headers.upgrade ?? '').toLowerCase() === 'websocket' ? 'websocket' : 'upgrade';
+    return meta === undefined ? trackSocket(socket, { registry, transport }) : trackSocket(socket, { registry, transport, meta: meta(req) });
+  };
+  const onConnect = (req: IncomingMessage, socket: Duplex) =>
+    meta === undefined ? trackSocket(socket, { registry, transport: 'tcp' }) : trackSocket(socket, { registry, transport: 'tcp', meta: meta(req) });
+  const ours: Record<string, (...args: never[]) => unknown> = { upgrade: onUpgrade, connect: onConnect };
+
+  const sync = (event: string, adding: boolean) => {
+    const listener = ours[event];
+    if (listener === undefined) return;
+    const all = server.listeners(event);
+    const present = all.includes(listener);
+    const theirs = all.length - (present ? 1 : 0) + (adding ? 1 : 0);
+    if (theirs > 0 && !present) server.prependListener(event, listener as never);
+    if (theirs === 0 && present) server.removeListener(event, listener as never);
+  };
+  const onNewListener = (event: string | symbol, listener: unknown) => {
+    if (typeof event === 'string' && listener !== ours[event]) sync(event, true);
+  };
+  const onRemoveListener = (event: string | symbol, listener: unknown) => {
+    if (typeof event === 'string' && listener !== ours[event]) sync(event, false);
+  };
+  sync('upgrade', false);
+  sync('connect', false);
+  server.on('newListener', onNewListener);
+  server.on('removeListener', onRemoveListener);
+  cleanups.push(() => {
+    server.removeListener('newListener', onNewListener);
+    server.removeListener('removeListener', onRemoveListener);
+    server.removeListener('upgrade', onUpgrade);
+    server.removeListener('connect', onConnect);
+  });
+}

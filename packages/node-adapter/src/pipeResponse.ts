@@ -1,0 +1,70 @@
+import type { ServerResponse } from 'node:http';
+import type { Http2ServerResponse } from 'node:http2';
+import { pipeline, type Readable } from 'node:stream';
+import type { ConnectionOutcome } from '@lifeline/core';
+import { connectionOf } from './track.js';
+
+/** What a `pipeResponse` or `sendFile` call did. It never rejects: every error is in here and on the connection. */
+export interface SendResult {
+  /** The status code sent (or that would have been sent). */
+  readonly status: number;
+  /** Body bytes read from the source and handed to the response. */
+  readonly bytes: number;
+  /** The connection's outcome if it has ended by now and the response is tracked. */
+  readonly outcome: ConnectionOutcome | undefined;
+  /** The source's error, the response's, or why the file could not be served. */
+  readonly error?: Error;
+}
+
+/** Progress is recorded at most every 256 KiB, so the journal keeps more than DATA events. */
+const PROGRESS_STEP = 256 * 1024;
+
+type Response = ServerResponse | Http2ServerResponse;
+
+/**
+ * Streams `source` into `res` with `stream.pipeline`, mapping every failure
+ * onto the response's tracked connection: a source error mid-body ends it as
+ * `errored` (`stream-error`, with the error's code) and cuts the response; a
+ * client that leaves ends it as `closed` and destroys the source. With
+ * `expectedBytes`, a source that ends early is a `stream-error` too (code
+ * `LIFELINE_SHORT_READ`), never a response that silently hangs short of its
+ * Content-Length.
+ *
+ * @example
+ * ```ts
+ * const { outcome, error } = await pipeResponse(res, upstream.body);
+ * ```
+ */
+export function pipeResponse(res: Response, source: Readable, options: { expectedBytes?: number } = {}): Promise<SendResult> {
+  const connection = connectionOf(res);
+  let bytes = 0;
+  let reported = 0;
+  let sourceError: Error | undefined;
+  return new Promise<SendResult>((resolve) => {
+    // Registered before pipeline's own listeners: the fact is recorded before pipeline destroys the response.
+    source.once('error', (error: Error) => {
+      sourceError ??= error;
+      connection?.fail('stream-error', error, { terminate: false });
+    });
+    pipeline(source, res as NodeJS.WritableStream, (error) => {
+      resolve({ status: res.statusCode, bytes, outcome: connection?.outcome, ...(sourceError ?? error ? { error: sourceError ?? error! } : {}) });
+    });
+    source.on('data', (chunk: { length: number }) => {
+      bytes += chunk.length;
+      if (connection !== undefined && bytes - reported >= PROGRESS_STEP) {
+        reported = bytes;
+        connection.progress(bytes);
+      }
+    });
+    if (options.expectedBytes !== undefined) {
+      const expected = options.expectedBytes;
+      source.once('end', () => {
+        if (bytes >= expected) return;
+        const error = Object.assign(new Error(`source ended after ${bytes} of ${expected} bytes`), { code: 'LIFELINE_SHORT_READ' });
+        sourceError ??= error;
+        connection?.fail('stream-error', error, { terminate: false });
+        res.destroy();
+      });
+    }
+  });
+}

@@ -1,0 +1,80 @@
+import type { Duplex } from 'node:stream';
+import { toErrorInfo, type ConnectionEvent, type ErrorReason, type Registry, type Transport } from '@lifeline/core';
+import { handlesOf, kConnection, TrackedConnection } from './connection.js';
+import { channels } from './diagnostics.js';
+import { isPeerError, isTimeoutError } from './peerErrors.js';
+
+type Tagged<T> = T & { [kConnection]?: SocketConnection };
+
+function onClose(this: Tagged<Duplex>): void {
+  this[kConnection]?.socketClosed();
+}
+function onFinish(this: Tagged<Duplex>): void {
+  this[kConnection]?.markEnded();
+}
+
+const FINISH: ConnectionEvent = Object.freeze({ type: 'FINISH' });
+
+/**
+ * A raw socket taken over by `upgrade` (WebSocket and others) or `CONNECT`,
+ * tracked to the socket's `close`: `finished` when our side ended it cleanly,
+ * `closed` when the peer left first, `errored` on a non-peer socket error.
+ */
+export class SocketConnection<M = unknown> extends TrackedConnection<M> {
+  private ourEndFinished = false;
+
+  constructor(
+    id: number,
+    registry: Registry<M>,
+    transport: Transport,
+    readonly socket: Duplex,
+  ) {
+    super(id, registry, transport);
+  }
+
+  markEnded(): void {
+    this.ourEndFinished = true;
+  }
+
+  socketClosed(): void {
+    const error = this.socket.errored;
+    if (isTimeoutError(error)) return this.apply({ type: 'ERROR', reason: 'timeout', error: toErrorInfo(error) });
+    if (error && !isPeerError(error)) return this.apply({ type: 'ERROR', reason: 'socket-error', error: toErrorInfo(error) });
+    if (error) return this.apply({ type: 'CLOSE', reason: 'reset' });
+    if (this.ourEndFinished || this.socket.writableFinished) return this.apply(FINISH);
+    this.apply({ type: 'CLOSE', reason: 'aborted' });
+  }
+
+  protected terminate(_reason: ErrorReason): void {
+    this.socket.destroy();
+  }
+
+  protected detach(): void {}
+}
+
+/**
+ * Tracks a socket handed over by an `upgrade` or `CONNECT` request until it closes.
+ *
+ * @example
+ * ```ts
+ * server.on('upgrade', (req, socket) => { trackSocket(socket, { registry, transport: 'websocket' }); ... });
+ * ```
+ */
+export function trackSocket<M>(socket: Duplex, options: { registry: Registry<M>; transport?: Transport; meta?: M }): SocketConnection<M> {
+  const tagged = socket as Tagged<Duplex>;
+  const existing = tagged[kConnection];
+  if (existing !== undefined) return existing as SocketConnection<M>;
+  const registry = options.registry;
+  const transport = options.transport ?? 'tcp';
+  const id = options.meta === undefined ? registry.open({ transport }) : registry.open({ transport, meta: options.meta });
+  const connection = new SocketConnection<M>(id, registry, transport, socket);
+  tagged[kConnection] = connection as SocketConnection;
+  handlesOf(registry as Registry<never>).set(id, connection);
+  if (channels.open.hasSubscribers) channels.open.publish({ id, transport, registry, target: socket });
+  if (socket.closed) connection.socketClosed();
+  else {
+    socket.on('finish', onFinish);
+    socket.on('close', onClose);
+  }
+  return connection;
+}

@@ -1,0 +1,62 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse, ServerHttp2Stream } from 'node:http2';
+import type { Duplex } from 'node:stream';
+import type { Registry, Transport } from '@lifeline/core';
+import { kConnection, type TrackedConnection } from './connection.js';
+import { trackHttp1 } from './http1.js';
+import { trackStream } from './http2.js';
+
+/** Anything the adapter can hand you a connection for. */
+export type Trackable = IncomingMessage | ServerResponse | Http2ServerRequest | Http2ServerResponse | ServerHttp2Stream | Duplex;
+
+/** Options of {@link track}. */
+export interface TrackOptions<M> {
+  registry: Registry<M>;
+  /** Metadata stored with the connection, e.g. `{ method, url }`. */
+  meta?: M;
+  /** HTTP/1 only. Default `'https'` on TLS sockets, else `'http1'`. */
+  transport?: Transport;
+}
+
+function isCompat(req: IncomingMessage | Http2ServerRequest): req is Http2ServerRequest {
+  return (req as { stream?: unknown }).stream !== undefined;
+}
+
+/**
+ * Tracks one request/response pair (node:http, node:https, or the http2
+ * compatibility API) until its end, and returns its handle. Tracking twice
+ * returns the same handle. Attaching late is safe: a response that already
+ * finished or closed is released at once with the right outcome; one whose
+ * `end()` was called but has not finished is released at its own `finish`.
+ *
+ * @example
+ * ```ts
+ * const registry = createRegistry();
+ * http.createServer((req, res) => {
+ *   const connection = track(req, res, { registry });
+ *   renderReport({ signal: connection.signal }).then((html) => res.end(html));
+ * });
+ * ```
+ */
+export function track<M>(
+  req: IncomingMessage | Http2ServerRequest,
+  res: ServerResponse | Http2ServerResponse,
+  options: TrackOptions<M>,
+): TrackedConnection<M> {
+  if (isCompat(req)) {
+    const connection = trackStream(req.stream, options);
+    (req as { [kConnection]?: unknown })[kConnection] = connection;
+    (res as { [kConnection]?: unknown })[kConnection] = connection;
+    return connection;
+  }
+  return trackHttp1(req, res as ServerResponse, options);
+}
+
+/**
+ * The connection tracked for a request, response, HTTP/2 stream or socket, if any.
+ * @example `connectionOf(req)?.signal`
+ */
+export function connectionOf<M = unknown>(target: Trackable): TrackedConnection<M> | undefined {
+  const tagged = target as { [kConnection]?: TrackedConnection<M>; stream?: { [kConnection]?: TrackedConnection<M> } };
+  return tagged[kConnection] ?? tagged.stream?.[kConnection];
+}

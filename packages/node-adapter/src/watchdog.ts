@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { functionOption, parseOptions, type ConnectionInfo, type Registry } from '@lifeline/core';
+import { handlesOf } from './connection.js';
+
+/** Options of {@link startWatchdog}. */
+export interface WatchdogOptions {
+  /** A connection with no event for this many ms is stale. */
+  idleTimeout?: number;
+  /** A connection open for this many ms is stale, whatever it does. */
+  maxAge?: number;
+  /** How often to sweep, in ms. Default: a quarter of the smallest timeout, at least 10 ms. */
+  interval?: number;
+  /** Told about each stale connection before it is ended. */
+  onStale?: (connection: ConnectionInfo) => void;
+}
+
+/** A running watchdog. */
+export interface Watchdog {
+  /** Sweeps now; returns how many stale connections were ended. */
+  sweep(): number;
+  stop(): void;
+}
+
+const watchdogOptionsSchema = z
+  .strictObject({
+    idleTimeout: z.number().positive().optional(),
+    maxAge: z.number().positive().optional(),
+    interval: z.number().positive().optional(),
+    onStale: functionOption<(connection: ConnectionInfo) => void>('a function').optional(),
+  })
+  .refine((o) => o.idleTimeout !== undefined || o.maxAge !== undefined, {
+    message: 'give "idleTimeout" or "maxAge" (or both)',
+    path: ['idleTimeout'],
+  });
+
+/**
+ * Ends stale connections as `errored` with reason `timeout`: answered with a
+ * 503 if nothing was sent yet, cut otherwise. Its timer is `unref()`ed, so it
+ * never keeps a process alive.
+ *
+ * @example
+ * ```ts
+ * const { registry } = instrument(server);
+ * const watchdog = startWatchdog(registry, { idleTimeout: 30_000 });
+ * server.on('close', () => watchdog.stop());
+ * ```
+ */
+export function startWatchdog(registry: Registry<never> | Registry<unknown>, options: WatchdogOptions): Watchdog {
+  const o = parseOptions(watchdogOptionsSchema, options, 'startWatchdog');
+  const smallest = Math.min(o.idleTimeout ?? Infinity, o.maxAge ?? Infinity);
+  const interval = o.interval ?? Math.max(10, Math.floor(smallest / 4));
+  const sweep = (): number => {
+    const stale = new Map<number, ConnectionInfo>();
+    if (o.idleTimeout !== undefined) for (const c of registry.list({ idleFor: o.idleTimeout })) stale.set(c.id, c);
+    if (o.maxAge !== undefined) for (const c of registry.list({ olderThan: o.maxAge })) stale.set(c.id, c);
+    const handles = handlesOf(registry as Registry<never>);
+    for (const info of stale.values()) {
+      try {
+        o.onStale?.(info);
+      } catch (error) {
+        console.error('lifeline: watchdog onStale threw:', error);
+      }
+      const handle = handles.get(info.id);
+      // A connection opened on the registry directly has no transport to cut: release its bookkeeping.
+      if (handle !== undefined) handle.fail('timeout');
+      else registry.dispatch(info.id, { type: 'ERROR', reason: 'timeout' });
+    }
+    return stale.size;
+  };
+  const timer = setInterval(sweep, interval);
+  timer.unref();
+  return { sweep, stop: () => clearInterval(timer) };
+}

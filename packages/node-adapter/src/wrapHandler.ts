@@ -1,0 +1,60 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { Registry } from '@lifeline/core';
+import type { TrackedConnection } from './connection.js';
+import { connectionOf, track } from './track.js';
+
+type Req = IncomingMessage | Http2ServerRequest;
+type Res = ServerResponse | Http2ServerResponse;
+
+/** Options of {@link wrapHandler}. */
+export interface WrapHandlerOptions<M> {
+  /** Used when the request is not tracked already (by `instrument`). */
+  registry?: Registry<M>;
+  /** Told about each error the handler threw or rejected with. Default: `console.error`. */
+  onHandlerError?: (error: unknown, req: Req) => void;
+}
+
+/**
+ * Wraps a request handler so that a throw or a rejection ends the connection
+ * as `errored` (`handler-error`): a 500 if nothing was sent yet, otherwise the
+ * response is cut. No unhandled rejection escapes. The handler receives the
+ * connection as a third argument.
+ *
+ * @example
+ * ```ts
+ * const { registry } = instrument(server);
+ * server.on('request', wrapHandler(async (req, res, connection) => {
+ *   res.end(await render(req, { signal: connection?.signal }));
+ * }));
+ * ```
+ */
+export function wrapHandler<M = unknown, Q extends Req = IncomingMessage, S extends Res = ServerResponse>(
+  handler: (req: Q, res: S, connection: TrackedConnection<M> | undefined) => unknown,
+  options: WrapHandlerOptions<M> = {},
+): (req: Q, res: S) => void {
+  const report = options.onHandlerError ?? ((error: unknown) => console.error('lifeline: request handler failed:', error));
+  return (req, res) => {
+    const connection = connectionOf<M>(req) ?? (options.registry ? track(req, res, { registry: options.registry }) : undefined);
+    const failed = (error: unknown) => {
+      try {
+        report(error, req);
+      } catch {
+        // A broken reporter must not turn into an unhandled rejection.
+      }
+      if (connection !== undefined) connection.fail('handler-error', error);
+      else if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end('Internal Server Error\n');
+      } else res.destroy();
+    };
+    try {
+      const result = handler(req, res, connection);
+      if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
+        (result as PromiseLike<unknown>).then(undefined, failed);
+      }
+    } catch (error) {
+      failed(error);
+    }
+  };
+}

@@ -1,0 +1,120 @@
+import http from 'node:http';
+import http2 from 'node:http2';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { createRegistry, type Registry, type ReleasedConnection } from '@lifeline/core';
+import { instrument, type Instrumentation } from '../../src/index.js';
+
+export interface TestServer<S> {
+  server: S;
+  port: number;
+  registry: Registry;
+  instrumentation: Instrumentation<unknown>;
+  releases: ReleasedConnection[];
+  close(): Promise<void>;
+}
+
+function collect(registry: Registry): ReleasedConnection[] {
+  const releases: ReleasedConnection[] = [];
+  registry.onRelease((c) => releases.push(c));
+  return releases;
+}
+
+/** An instrumented node:http server on 127.0.0.1, port 0. */
+export async function startHttp1(
+  handler: http.RequestListener,
+  options: http.ServerOptions = {},
+): Promise<TestServer<http.Server>> {
+  const server = http.createServer(options);
+  const registry = createRegistry({ journalSize: 16 });
+  const releases = collect(registry);
+  const instrumentation = instrument(server, { registry });
+  server.on('request', handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    server,
+    port,
+    registry,
+    instrumentation,
+    releases,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** An instrumented node:http2 cleartext server on 127.0.0.1, port 0. */
+export async function startHttp2(
+  handlers: { stream?: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void; request?: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void },
+): Promise<TestServer<http2.Http2Server>> {
+  const server = http2.createServer();
+  const registry = createRegistry({ journalSize: 16 });
+  const releases = collect(registry);
+  const instrumentation = instrument(server, { registry });
+  if (handlers.stream) server.on('stream', handlers.stream);
+  if (handlers.request) server.on('request', handlers.request);
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (s) => {
+    sessions.add(s);
+    s.on('close', () => sessions.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    server,
+    port,
+    registry,
+    instrumentation,
+    releases,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sessions) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Polls until `condition` holds; fails with `what` after `timeoutMs`. */
+export async function waitFor(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Waits until the registry has released `count` connections in all. */
+export function waitForReleases(t: { releases: ReleasedConnection[] }, count: number, timeoutMs = 5_000): Promise<void> {
+  return waitFor(() => t.releases.length >= count, `${count} release(s), got ${t.releases.length}`, timeoutMs);
+}
+
+/** A raw TCP client: write bytes, read what comes back, close or reset whenever. */
+export function rawClient(port: number): Promise<net.Socket & { received: () => string }> {
+  return new Promise((resolve, reject) => {
+    let data = '';
+    const socket = net.connect(port, '127.0.0.1', () => resolve(Object.assign(socket, { received: () => data })));
+    socket.on('data', (chunk) => (data += chunk.toString('latin1')));
+    socket.on('error', () => {});
+    socket.once('error', reject);
+  });
+}
+
+/** A plain GET with node:http, resolving with status and body; rejects on socket errors. */
+export function get(port: number, path = '/', options: http.RequestOptions = {}): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, agent: false, ...options }, (res) => {
+      let body = '';
+      res.setEncoding('latin1');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
