@@ -184,14 +184,18 @@ export interface Restorable<M> {
   [restoreOpen](id: ConnectionId, transport: Transport, meta: M | undefined, at: number): boolean;
 }
 
+interface Listeners<M> {
+  transition: ReadonlyArray<(t: TransitionRecord) => void>;
+  release: ReadonlyArray<(r: ReleasedConnection<M>) => void>;
+}
+
 class RegistryImpl<M> implements Registry<M>, Restorable<M> {
   private readonly entries = new Map<ConnectionId, Entry<M>>();
   private readonly clock: () => number;
   private readonly journalSize: number;
   private readonly onListenerError: (error: unknown, context: ListenerErrorContext) => void;
   private readonly onRecord: ((record: LogRecord) => void) | undefined;
-  private transitionListeners: ReadonlyArray<(t: TransitionRecord) => void> = [];
-  private releaseListeners: ReadonlyArray<(r: ReleasedConnection<M>) => void> = [];
+  private readonly listeners: Listeners<M> = { transition: [], release: [] };
   private nextId = 1;
   private seq = 0;
   private opened = 0;
@@ -255,7 +259,7 @@ class RegistryImpl<M> implements Registry<M>, Restorable<M> {
       this.ignoredEvents++;
       entry.lastEventAt = at;
       entry.journal?.record(at, event);
-      if (this.transitionListeners.length > 0) this.notifyTransition(id, event, from, from, at, false);
+      if (this.listeners.transition.length > 0) this.notifyTransition(id, event, from, from, at, false);
       return STATE_NAMES[from];
     }
     const k = from * EVENT_COUNT + e;
@@ -273,11 +277,11 @@ class RegistryImpl<M> implements Registry<M>, Restorable<M> {
       if (to === FINISHED) this.finished++;
       else if (to === CLOSED) this.closed++;
       else this.errored++;
-      if (this.transitionListeners.length > 0) this.notifyTransition(id, event, from, to, at, handled);
-      if (this.releaseListeners.length > 0) this.notifyRelease(entry, event, at);
+      if (this.listeners.transition.length > 0) this.notifyTransition(id, event, from, to, at, handled);
+      if (this.listeners.release.length > 0) this.notifyRelease(entry, event, at);
       return STATE_NAMES[to];
     }
-    if (this.transitionListeners.length > 0) this.notifyTransition(id, event, from, to, at, handled);
+    if (this.listeners.transition.length > 0) this.notifyTransition(id, event, from, to, at, handled);
     return STATE_NAMES[to];
   }
 
@@ -316,22 +320,22 @@ class RegistryImpl<M> implements Registry<M>, Restorable<M> {
   }
 
   subscribe(listener: (transition: TransitionRecord) => void): () => void {
-    this.transitionListeners = [...this.transitionListeners, listener];
-    let subscribed = true;
-    return () => {
-      if (!subscribed) return;
-      subscribed = false;
-      this.transitionListeners = this.transitionListeners.filter((l) => l !== listener);
-    };
+    return this.addListener('transition', listener);
   }
 
   onRelease(listener: (released: ReleasedConnection<M>) => void): () => void {
-    this.releaseListeners = [...this.releaseListeners, listener];
+    return this.addListener('release', listener);
+  }
+
+  /** Listener arrays are replaced, never mutated, so (un)subscribing from inside a listener is safe. */
+  private addListener<K extends keyof Listeners<M>>(key: K, listener: Listeners<M>[K][number]): () => void {
+    const listeners = this.listeners as Record<K, readonly unknown[]>;
+    listeners[key] = [...listeners[key], listener];
     let subscribed = true;
     return () => {
       if (!subscribed) return;
       subscribed = false;
-      this.releaseListeners = this.releaseListeners.filter((l) => l !== listener);
+      listeners[key] = listeners[key].filter((l) => l !== listener);
     };
   }
 
@@ -344,8 +348,7 @@ class RegistryImpl<M> implements Registry<M>, Restorable<M> {
     handled: boolean,
   ): void {
     const record: TransitionRecord = { id, event, from: STATE_NAMES[from]!, to: STATE_NAMES[to]!, at, handled };
-    // Listener arrays are replaced, never mutated, so (un)subscribing from a listener is safe.
-    for (const listener of this.transitionListeners) {
+    for (const listener of this.listeners.transition) {
       try {
         listener(record);
       } catch (error) {
@@ -370,7 +373,7 @@ class RegistryImpl<M> implements Registry<M>, Restorable<M> {
       duration: at - entry.openedAt,
       journal: entry.journal === null ? EMPTY_JOURNAL : entry.journal.entries(),
     };
-    for (const listener of this.releaseListeners) {
+    for (const listener of this.listeners.release) {
       try {
         listener(released);
       } catch (error) {
