@@ -47,12 +47,19 @@ export abstract class TrackedConnection<M = unknown> {
   /** Set once the adapter has seen this connection end (or found it released by someone else). */
   private ended: ConnectionOutcome | 'released-elsewhere' | undefined;
   private endEvent: ConnectionEvent | undefined;
+  /** End listeners; most connections never get one, so nothing is allocated until then. */
+  private endListeners: ((outcome: ConnectionOutcome | undefined, event: ConnectionEvent) => void)[] | undefined;
+  /** The registry's live handles, held directly so ending one needs no WeakMap lookup. */
+  private readonly handles: Map<ConnectionId, TrackedConnection>;
 
   constructor(
     readonly id: ConnectionId,
     readonly registry: Registry<M>,
     readonly transport: Transport,
-  ) {}
+  ) {
+    this.handles = handlesOf(registry as Registry<never>);
+    this.handles.set(id, this as TrackedConnection);
+  }
 
   /** The current state; after the end, the outcome. */
   get state(): ConnectionState | undefined {
@@ -77,6 +84,41 @@ export abstract class TrackedConnection<M = unknown> {
       if (this.endEvent !== undefined) this.abortFor(this.endEvent);
     }
     return this.controller.signal;
+  }
+
+  /**
+   * Calls `listener` once when the connection ends, with its outcome and the
+   * terminal fact (the outcome is `undefined` if someone released it on the
+   * registry directly). If it has ended already, `listener` is still called,
+   * on a microtask. Returns a function that removes the listener. Use it to
+   * free your own per-request bookkeeping: unlike `res.on('close')` it also
+   * fires for pipelined responses whose socket died (Node 20 gives those neither `finish` nor `close`).
+   * @example `connection.onEnd(() => sessions.delete(sessionId))`
+   */
+  onEnd(listener: (outcome: ConnectionOutcome | undefined, event: ConnectionEvent) => void): () => void {
+    if (this.endEvent !== undefined) {
+      const event = this.endEvent;
+      let cancelled = false;
+      queueMicrotask(() => {
+        if (!cancelled) this.callEndListener(listener, event);
+      });
+      return () => {
+        cancelled = true;
+      };
+    }
+    (this.endListeners ??= []).push(listener);
+    return () => {
+      const i = this.endListeners?.indexOf(listener) ?? -1;
+      if (i >= 0) this.endListeners!.splice(i, 1);
+    };
+  }
+
+  private callEndListener(listener: (outcome: ConnectionOutcome | undefined, event: ConnectionEvent) => void, event: ConnectionEvent) {
+    try {
+      listener(this.outcome, event);
+    } catch (error) {
+      console.error(`lifeline: an onEnd listener threw for connection ${this.id}:`, error);
+    }
   }
 
   /**
@@ -124,9 +166,14 @@ export abstract class TrackedConnection<M = unknown> {
   private end(outcome: ConnectionOutcome | 'released-elsewhere', event: ConnectionEvent): void {
     this.ended = outcome;
     this.endEvent = event;
-    handlesOf(this.registry as Registry<never>).delete(this.id);
+    this.handles.delete(this.id);
     this.detach();
     if (this.controller !== undefined) this.abortFor(event);
+    if (this.endListeners !== undefined) {
+      const listeners = this.endListeners;
+      this.endListeners = undefined;
+      for (const listener of listeners) this.callEndListener(listener, event);
+    }
     if (channels.release.hasSubscribers) {
       channels.release.publish({ id: this.id, transport: this.transport, registry: this.registry, outcome, event });
     }

@@ -49,24 +49,35 @@ export function drain(registry: Registry<never> | Registry<unknown>, options: Dr
     o.server.close(() => {});
     (o.server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
   }
-  const atStart = registry.size;
-  if (atStart === 0) return Promise.resolve({ drained: 0, forced: 0 });
+  // HTTP/2 sessions outlive server.close(): tell their clients to stop opening streams (GOAWAY).
+  const sessions = new Set<{ close(): void; closed: boolean }>();
+  for (const handle of handlesOf(registry as Registry<never>).values()) {
+    const session = (handle as { stream?: { session?: { close(): void; closed: boolean } } }).stream?.session;
+    if (session !== undefined && !session.closed) sessions.add(session);
+  }
+  for (const session of sessions) session.close();
+  if (registry.size === 0) return Promise.resolve({ drained: 0, forced: 0 });
   return new Promise<DrainResult>((resolve) => {
+    let drained = 0;
     let forced = 0;
+    let forcing = false;
     let done = false;
     const finish = () => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       off();
-      resolve({ drained: Math.max(0, atStart - forced), forced });
+      resolve({ drained, forced });
     };
     const off = registry.onRelease(() => {
+      if (forcing) return; // counted as forced
+      drained++;
       // Keep-alive sockets that just finished a response are idle now: let them go.
       (o.server as { closeIdleConnections?: () => void } | undefined)?.closeIdleConnections?.();
       if (registry.size === 0) finish();
     });
     const timer = setTimeout(() => {
+      forcing = true;
       const handles = handlesOf(registry as Registry<never>);
       for (const info of registry.list()) {
         forced++;

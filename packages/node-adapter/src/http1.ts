@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { toErrorInfo, type CloseReason, type ConnectionEvent, type ErrorReason, type Registry, type Transport } from '@lifeline/core';
-import { handlesOf, kConnection, TrackedConnection } from './connection.js';
+import { kConnection, TrackedConnection } from './connection.js';
 import { channels } from './diagnostics.js';
 import { isPeerError, isTimeoutError } from './peerErrors.js';
 
@@ -167,7 +167,6 @@ export function trackHttp1<M>(req: IncomingMessage, res: ServerResponse, options
   const connection = new Http1Connection<M>(id, registry, transport, req, res, watch);
   taggedRes[kConnection] = connection as Http1Connection;
   (req as Tagged<IncomingMessage>)[kConnection] = connection as Http1Connection;
-  handlesOf(registry as Registry<never>).set(id, connection);
   if (channels.open.hasSubscribers) channels.open.publish({ id, transport, registry, target: res });
 
   // Attached late: the facts may already have happened.
@@ -175,7 +174,9 @@ export function trackHttp1<M>(req: IncomingMessage, res: ServerResponse, options
   else if (res.destroyed) connection.responseClosed();
   else if (watch.gone) connection.socketGone();
   else {
-    watch.live.add(connection as Http1Connection);
+    // Only a response queued behind another (pipelining) has no socket yet; only such a one can be
+    // left without `finish` or `close` when the socket dies, so only it needs the socket's watch.
+    if (res.socket === null) watch.live.add(connection as Http1Connection);
     res.on('finish', onResponseFinish);
     res.on('close', onResponseClose);
   }

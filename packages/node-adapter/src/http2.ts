@@ -1,7 +1,7 @@
 import { constants, type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import type { ConnectionEvent, ErrorReason, Registry } from '@lifeline/core';
 import { toErrorInfo } from '@lifeline/core';
-import { handlesOf, kConnection, TrackedConnection } from './connection.js';
+import { kConnection, TrackedConnection } from './connection.js';
 import { channels } from './diagnostics.js';
 import { isPeerError, isTimeoutError } from './peerErrors.js';
 
@@ -86,7 +86,6 @@ export function trackStream<M>(stream: ServerHttp2Stream, options: { registry: R
   const id = options.meta === undefined ? registry.open({ transport: 'http2' }) : registry.open({ transport: 'http2', meta: options.meta });
   const connection = new Http2Connection<M>(id, registry, stream, stream.session);
   tagged[kConnection] = connection as Http2Connection;
-  handlesOf(registry as Registry<never>).set(id, connection);
   if (channels.open.hasSubscribers) channels.open.publish({ id, transport: 'http2', registry, target: stream });
   if (stream.closed) connection.streamClosed();
   else {

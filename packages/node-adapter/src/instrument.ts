@@ -71,8 +71,10 @@ function isHttp2Server(server: AnyServer): server is Http2Server | Http2SecureSe
 /**
  * Tracks every request of an `http.Server`, `https.Server` or HTTP/2 server
  * (core API streams and compat requests alike), and, by default, sockets
- * taken over by `upgrade` and `CONNECT` handlers. Its listeners run before
- * yours, so `connectionOf(req)` works in your handler.
+ * taken over by `upgrade` and `CONNECT` handlers. Its listeners are
+ * prepended, so `connectionOf(req)` works in handlers added with `on` (a
+ * handler you `prependListener` after instrumenting runs first and sees no
+ * connection yet; the request is tracked all the same).
  *
  * @example
  * ```ts
@@ -82,6 +84,7 @@ function isHttp2Server(server: AnyServer): server is Http2Server | Http2SecureSe
  * ```
  */
 export function instrument<M = unknown>(server: AnyServer, options: InstrumentOptions<M> = {}): Instrumentation<M> {
+  options ??= {};
   const parsed = parseOptions(instrumentOptionsSchema, options, 'instrument');
   const meta = parsed.meta as ((request: RequestInfo) => M) | undefined;
   const registry: Registry<M> =

@@ -16,8 +16,13 @@ export interface SendResult {
   readonly error?: Error;
 }
 
-/** Progress is recorded at most every 256 KiB, so the journal keeps more than DATA events. */
+/**
+ * Progress is recorded every 256 KiB or every 250 ms of streaming, whichever
+ * comes first: often enough that a slow but live download is never stale to
+ * the watchdog, rarely enough that the journal keeps more than DATA events.
+ */
 const PROGRESS_STEP = 256 * 1024;
+const PROGRESS_INTERVAL_MS = 250;
 
 type Response = ServerResponse | Http2ServerResponse;
 
@@ -39,6 +44,7 @@ export function pipeResponse(res: Response, source: Readable, options: { expecte
   const connection = connectionOf(res);
   let bytes = 0;
   let reported = 0;
+  let reportedAt = Date.now();
   let sourceError: Error | undefined;
   return new Promise<SendResult>((resolve) => {
     // Registered before pipeline's own listeners: the fact is recorded before pipeline destroys the response.
@@ -51,8 +57,11 @@ export function pipeResponse(res: Response, source: Readable, options: { expecte
     });
     source.on('data', (chunk: { length: number }) => {
       bytes += chunk.length;
-      if (connection !== undefined && bytes - reported >= PROGRESS_STEP) {
+      if (connection === undefined) return;
+      const now = Date.now();
+      if (bytes - reported >= PROGRESS_STEP || now - reportedAt >= PROGRESS_INTERVAL_MS) {
         reported = bytes;
+        reportedAt = now;
         connection.progress(bytes);
       }
     });

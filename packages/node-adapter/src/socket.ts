@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { toErrorInfo, type ConnectionEvent, type ErrorReason, type Registry, type Transport } from '@lifeline/core';
-import { handlesOf, kConnection, TrackedConnection } from './connection.js';
+import { kConnection, TrackedConnection } from './connection.js';
 import { channels } from './diagnostics.js';
 import { isPeerError, isTimeoutError } from './peerErrors.js';
 
@@ -12,16 +12,22 @@ function onClose(this: Tagged<Duplex>): void {
 function onFinish(this: Tagged<Duplex>): void {
   this[kConnection]?.markEnded();
 }
+function onEnd(this: Tagged<Duplex>): void {
+  this[kConnection]?.markPeerEnded();
+}
 
 const FINISH: ConnectionEvent = Object.freeze({ type: 'FINISH' });
 
 /**
  * A raw socket taken over by `upgrade` (WebSocket and others) or `CONNECT`,
- * tracked to the socket's `close`: `finished` when our side ended it cleanly,
- * `closed` when the peer left first, `errored` on a non-peer socket error.
+ * tracked to the socket's `close`: `finished` when our side ended it first and
+ * cleanly, `closed` when the peer left first (its FIN came before our end, even
+ * if we then end in reply; for a CONNECT tunnel that includes a client's
+ * normal half-close), `errored` on a non-peer socket error.
  */
 export class SocketConnection<M = unknown> extends TrackedConnection<M> {
   private ourEndFinished = false;
+  private peerEndedFirst = false;
 
   constructor(
     id: number,
@@ -36,12 +42,17 @@ export class SocketConnection<M = unknown> extends TrackedConnection<M> {
     this.ourEndFinished = true;
   }
 
+  /** The peer's FIN came before our side had ended: the peer left first, even if we end in reply (as ws does). */
+  markPeerEnded(): void {
+    if (!this.ourEndFinished && !this.socket.writableEnded) this.peerEndedFirst = true;
+  }
+
   socketClosed(): void {
     const error = this.socket.errored;
     if (isTimeoutError(error)) return this.apply({ type: 'ERROR', reason: 'timeout', error: toErrorInfo(error) });
     if (error && !isPeerError(error)) return this.apply({ type: 'ERROR', reason: 'socket-error', error: toErrorInfo(error) });
     if (error) return this.apply({ type: 'CLOSE', reason: 'reset' });
-    if (this.ourEndFinished || this.socket.writableFinished) return this.apply(FINISH);
+    if (!this.peerEndedFirst && (this.ourEndFinished || this.socket.writableFinished)) return this.apply(FINISH);
     this.apply({ type: 'CLOSE', reason: 'aborted' });
   }
 
@@ -69,11 +80,11 @@ export function trackSocket<M>(socket: Duplex, options: { registry: Registry<M>;
   const id = options.meta === undefined ? registry.open({ transport }) : registry.open({ transport, meta: options.meta });
   const connection = new SocketConnection<M>(id, registry, transport, socket);
   tagged[kConnection] = connection as SocketConnection;
-  handlesOf(registry as Registry<never>).set(id, connection);
   if (channels.open.hasSubscribers) channels.open.publish({ id, transport, registry, target: socket });
   if (socket.closed) connection.socketClosed();
   else {
     socket.on('finish', onFinish);
+    socket.on('end', onEnd);
     socket.on('close', onClose);
   }
   return connection;

@@ -18,7 +18,8 @@ export interface WrapHandlerOptions<M> {
 /**
  * Wraps a request handler so that a throw or a rejection ends the connection
  * as `errored` (`handler-error`): a 500 if nothing was sent yet, otherwise the
- * response is cut. No unhandled rejection escapes. The handler receives the
+ * response is cut. A throw after `res.end()` is reported but lets the response
+ * complete. No unhandled rejection escapes. The handler receives the
  * connection as a third argument.
  *
  * @example
@@ -42,6 +43,8 @@ export function wrapHandler<M = unknown, Q extends Req = IncomingMessage, S exte
       } catch {
         // A broken reporter must not turn into an unhandled rejection.
       }
+      // A throw after res.end() fails nothing the client sees: the response completes (it was reported above).
+      if ((res as { writableEnded?: boolean }).writableEnded) return;
       if (connection !== undefined) connection.fail('handler-error', error);
       else if (!res.headersSent) {
         res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });

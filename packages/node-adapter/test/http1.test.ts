@@ -1,19 +1,316 @@
-import { describe, expect, it } from 'vitest';
-import { get, rawClient, sleep, startHttp1, waitForReleases } from './helpers/server.js';
+import http from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRegistry, type ReleasedConnection } from '@lifeline/core';
+import { track } from '../src/index.js';
+import { get, rawClient, sleep, startHttp1, waitFor, waitForReleases, type TestServer } from './helpers/server.js';
+
+const BIG = Buffer.alloc(8 * 1024 * 1024, 'x');
+let current: TestServer<http.Server> | undefined;
+async function serve(handler: http.RequestListener, options?: http.ServerOptions) {
+  current = await startHttp1(handler, options);
+  return current;
+}
+afterEach(async () => {
+  await current?.close();
+  current = undefined;
+});
+
+const outcomes = (releases: ReleasedConnection[]) => releases.map((c) => c.outcome);
+const GET = (path = '/') => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`;
 
 describe('HTTP/1 facts over a real 127.0.0.1 socket', () => {
   it('1. normal response: finish then close → finished, released once', async () => {
-    const t = await startHttp1((_req, res) => res.end('hello'));
+    const t = await serve((_req, res) => res.end('hello'));
+    const r = await get(t.port);
+    expect(r.body).toBe('hello');
+    await waitForReleases(t, 1);
+    await sleep(20);
+    expect(outcomes(t.releases)).toEqual(['finished']);
+    expect(t.registry.size).toBe(0);
+    expect(t.registry.stats().lateEvents).toBe(0);
+  });
+
+  it('2a. client disconnects before headers → closed (aborted)', async () => {
+    const t = await serve(() => {
+      /* never answers */
+    });
+    const c = await rawClient(t.port);
+    c.write(GET());
+    await waitFor(() => t.registry.size === 1, 'request to arrive');
+    c.destroy();
+    await waitForReleases(t, 1);
+    expect(t.releases[0]).toMatchObject({ outcome: 'closed', event: { type: 'CLOSE', reason: 'aborted' } });
+  });
+
+  it('2b. client disconnects mid-body → closed, with HEADERS in the journal', async () => {
+    const t = await serve((_req, res) => {
+      res.writeHead(200);
+      res.write(Buffer.alloc(64 * 1024));
+      // never ends
+    });
+    const c = await rawClient(t.port);
+    c.write(GET());
+    await waitFor(() => c.received().length > 1000, 'part of the body');
+    c.destroy();
+    await waitForReleases(t, 1);
+    expect(outcomes(t.releases)).toEqual(['closed']);
+    expect(t.releases[0]!.journal.map((j) => j.event.type)).toEqual(['HEADERS', 'CLOSE']);
+  });
+
+  it('2c. client leaves after the body was written but before finish → closed', async () => {
+    const t = await serve((_req, res) => {
+      res.end(BIG); // far more than the socket buffers: finish waits for the client to read
+    });
+    const c = await rawClient(t.port);
+    c.pause();
+    c.write(GET());
+    await waitFor(() => t.registry.size === 1, 'request to arrive');
+    await sleep(50);
+    expect(t.releases).toHaveLength(0);
+    c.destroy();
+    await waitForReleases(t, 1);
+    expect(outcomes(t.releases)).toEqual(['closed']);
+  });
+
+  it('3. client sends a full body then leaves before the response (req.aborted is false) → closed', async () => {
+    let aborted: boolean | undefined;
+    const t = await serve((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        setTimeout(() => {
+          aborted = req.aborted;
+          if (!res.destroyed) res.end('late');
+        }, 100);
+      });
+    });
+    const c = await rawClient(t.port);
+    c.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello');
+    await waitFor(() => t.registry.size === 1, 'request to arrive');
+    await sleep(20);
+    c.destroy();
+    await waitForReleases(t, 1);
+    expect(outcomes(t.releases)).toEqual(['closed']);
+    await waitFor(() => aborted !== undefined, 'handler timer');
+    expect(aborted).toBe(false);
+  });
+
+  it('4. req close after the body is consumed is not a disconnect', async () => {
+    let reqClosed = false;
+    const t = await serve((req, res) => {
+      req.resume();
+      req.on('close', () => (reqClosed = true));
+      req.on('end', () => setTimeout(() => res.end('ok'), 50));
+    });
+    const r = await new Promise<number>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port: t.port, method: 'POST', agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode!));
+      });
+      req.on('error', reject);
+      req.end('some body');
+    });
+    expect(r).toBe(200);
+    await waitForReleases(t, 1);
+    expect(reqClosed).toBe(true);
+    expect(outcomes(t.releases)).toEqual(['finished']);
+  });
+
+  it('6. res.destroy(err) (no error event on res) → errored, reason destroyed, with the error', async () => {
+    const t = await serve((_req, res) => {
+      res.writeHead(200);
+      res.write('partial');
+      setTimeout(() => res.destroy(Object.assign(new Error('backend gone'), { code: 'EBACKEND' })), 10);
+    });
+    await get(t.port).catch(() => undefined);
+    await waitForReleases(t, 1);
+    expect(t.releases[0]).toMatchObject({
+      outcome: 'errored',
+      event: { type: 'ERROR', reason: 'destroyed', error: { message: 'backend gone', code: 'EBACKEND' } },
+    });
+  });
+
+  it('8. keep-alive: many requests on one socket, each its own connection, no listener build-up', async () => {
+    const t = await serve((_req, res) => res.end('k'));
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    let warned = false;
+    const onWarning = (w: Error) => {
+      if (w.name === 'MaxListenersExceededWarning') warned = true;
+    };
+    process.on('warning', onWarning);
     try {
-      const r = await get(t.port);
-      expect(r.body).toBe('hello');
-      await waitForReleases(t, 1);
-      await sleep(20);
-      expect(t.releases.map((c) => c.outcome)).toEqual(['finished']);
-      expect(t.registry.size).toBe(0);
-      expect(t.registry.stats().lateEvents).toBe(0);
+      for (let i = 0; i < 300; i++) await get(t.port, `/${i}`, { agent });
+      await waitForReleases(t, 300);
+      expect(t.registry.stats().opened).toBe(300);
+      expect(new Set(t.releases.map((c) => c.id)).size).toBe(300);
+      expect(outcomes(t.releases).every((o) => o === 'finished')).toBe(true);
+      await sleep(10);
+      expect(warned).toBe(false);
     } finally {
-      await t.close();
+      process.off('warning', onWarning);
+      agent.destroy();
+    }
+  });
+
+  it('8b. keep-alive: the server socket carries a fixed number of lifeline listeners', async () => {
+    const counts: number[] = [];
+    const t = await serve((req, res) => {
+      counts.push(req.socket.listenerCount('close'));
+      res.end('k');
+    });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      for (let i = 0; i < 50; i++) await get(t.port, '/', { agent });
+      expect(new Set(counts.slice(1)).size).toBe(1);
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('9. pipelining: the socket dies with responses still queued → each queued one released as closed', async () => {
+    const t = await serve((req, res) => {
+      if (req.url === '/slow') setTimeout(() => !res.destroyed && res.end('slow'), 300);
+      else res.end('fast');
+    });
+    const c = await rawClient(t.port);
+    c.write(GET('/slow') + GET('/a') + GET('/b'));
+    await waitFor(() => t.registry.stats().opened === 3, 'three pipelined requests');
+    c.destroy();
+    await waitForReleases(t, 3);
+    expect(t.registry.size).toBe(0);
+    const byUrl = t.releases.map((r) => r.event);
+    expect(byUrl.every((e) => e.type === 'CLOSE')).toBe(true);
+    // The head of the queue gets its own close; the queued ones are found by the socket watcher.
+    expect(byUrl.filter((e) => e.type === 'CLOSE' && e.reason === 'session-closed')).toHaveLength(2);
+  });
+
+  it('9b. pipelining: all answered → all finished, in order', async () => {
+    const t = await serve((req, res) => res.end(req.url));
+    const c = await rawClient(t.port);
+    c.write(GET('/1') + GET('/2') + GET('/3'));
+    await waitForReleases(t, 3);
+    c.destroy();
+    expect(outcomes(t.releases)).toEqual(['finished', 'finished', 'finished']);
+  });
+
+  it('12. server requestTimeout kills a slow request → errored, reason timeout', async () => {
+    const t = await serve(
+      (req, res) => {
+        req.resume();
+        req.on('end', () => res.end('never reached'));
+      },
+      { requestTimeout: 200, connectionsCheckingInterval: 50 } as http.ServerOptions,
+    );
+    const c = await rawClient(t.port);
+    c.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly-part');
+    await waitForReleases(t, 1, 3_000);
+    c.destroy();
+    expect(t.releases[0]).toMatchObject({ outcome: 'errored', event: { type: 'ERROR', reason: 'timeout', error: { code: 'ERR_HTTP_REQUEST_TIMEOUT' } } });
+  });
+
+  it('12b. socket timeout (server.timeout) kills an idle request → errored, reason timeout', async () => {
+    const t = await serve(() => {
+      /* never answers */
+    });
+    t.server.setTimeout(100);
+    const c = await rawClient(t.port);
+    c.write(GET());
+    await waitForReleases(t, 1, 3_000);
+    c.destroy();
+    expect(t.releases[0]).toMatchObject({ outcome: 'errored', event: { type: 'ERROR', reason: 'timeout' } });
+  });
+
+  it('13. facts twice or out of order change nothing after the first terminal fact', async () => {
+    // Other runtimes deliver close before finish, or twice. Re-emitting on a real Node response would
+    // re-run Node's own listeners, so the adapter's listeners are called directly, in odd orders.
+    const t = await serve((_req, res) => {
+      const ours = (event: string) => res.listeners(event).filter((l) => /^onResponse/.test(l.name)) as (() => void)[];
+      const [onFinish] = ours('finish');
+      const [onClose] = ours('close');
+      res.on('finish', () => {
+        onClose!.call(res);
+        onFinish!.call(res);
+        onClose!.call(res);
+      });
+      res.end('x');
+    });
+    await get(t.port);
+    await waitForReleases(t, 1);
+    await sleep(30);
+    expect(outcomes(t.releases)).toEqual(['finished']);
+    expect(t.registry.stats()).toMatchObject({ opened: 1, inFlight: 0, released: { finished: 1, closed: 0, errored: 0 } });
+  });
+
+  it('14. finish is not proof of delivery: ECONNRESET then finish then close → closed (reset)', async () => {
+    const t = await serve((_req, res) => res.end(BIG));
+    const c = await rawClient(t.port);
+    c.write(GET());
+    await waitFor(() => c.received().length > 0, 'first bytes');
+    c.resetAndDestroy();
+    await waitForReleases(t, 1);
+    expect(t.releases[0]).toMatchObject({ outcome: 'closed', event: { type: 'CLOSE', reason: 'reset' } });
+  });
+});
+
+describe('HTTP/1: attaching late (fact 15)', () => {
+  it('after end() but before finish: released at its own finish, not at attach time', async () => {
+    const registry = createRegistry();
+    const released: string[] = [];
+    registry.onRelease((c) => released.push(c.outcome));
+    let stateAtAttach: string | undefined;
+    const server = http.createServer((req, res) => {
+      res.end(BIG);
+      const connection = track(req, res, { registry });
+      stateAtAttach = connection.state;
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as import('node:net').AddressInfo).port;
+      const r = await get(port);
+      expect(r.body.length).toBe(BIG.length);
+      expect(stateAtAttach).toBe('open');
+      await waitFor(() => released.length === 1, 'release');
+      expect(released).toEqual(['finished']);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('after close already fired: released at once as closed; after finish: at once as finished', async () => {
+    const registry = createRegistry();
+    const released: string[] = [];
+    registry.onRelease((c) => released.push(c.outcome));
+    const server = http.createServer((req, res) => {
+      if (req.url === '/closed') {
+        res.on('close', () => {
+          track(req, res, { registry });
+          expect(released).toEqual(['closed']);
+        });
+        res.writeHead(200);
+        res.write('x');
+      } else {
+        res.on('finish', () => {
+          track(req, res, { registry });
+          expect(released).toEqual(['closed', 'finished']);
+        });
+        res.end('ok');
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as import('node:net').AddressInfo).port;
+      const c = await rawClient(port);
+      c.write(GET('/closed'));
+      await waitFor(() => c.received().length > 0, 'headers');
+      c.destroy();
+      await waitFor(() => released.length === 1, 'closed release');
+      await get(port, '/finished');
+      await waitFor(() => released.length === 2, 'finished release');
+      expect(released).toEqual(['closed', 'finished']);
+      expect(registry.size).toBe(0);
+    } finally {
+      server.closeAllConnections();
+      server.close();
     }
   });
 });

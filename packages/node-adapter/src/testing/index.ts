@@ -1,0 +1,2 @@
+export { checkNoLeaks, type CheckNoLeaksOptions, type CheckNoLeaksReport } from './checkNoLeaks.js';
+export { rawRequest, runKeepAlive, runRawClient, type ClientBehaviour } from './clients.js';

@@ -1,0 +1,153 @@
+import diagnosticsChannel from 'node:diagnostics_channel';
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Registry } from '@lifeline/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { channels } from '../src/index.js';
+import { request } from './helpers/client.js';
+import { h2close, h2connect, h2request } from './helpers/h2.js';
+import { rawClient, sleep, startHttp1, startHttp2, waitFor, waitForReleases } from './helpers/server.js';
+
+interface OpenMessage {
+  id: number;
+  transport: string;
+  registry: Registry;
+  target: unknown;
+}
+interface ReleaseMessage {
+  id: number;
+  transport: string;
+  registry: Registry;
+  outcome: string;
+  event: { type: string; reason?: string };
+}
+
+/** Subscribes to both channels, keeping only messages about `registry`. */
+function listen(registry: () => Registry | undefined) {
+  const opens: OpenMessage[] = [];
+  const releases: ReleaseMessage[] = [];
+  const onOpen = (m: unknown) => {
+    if ((m as OpenMessage).registry === registry()) opens.push(m as OpenMessage);
+  };
+  const onRelease = (m: unknown) => {
+    if ((m as ReleaseMessage).registry === registry()) releases.push(m as ReleaseMessage);
+  };
+  diagnosticsChannel.subscribe('lifeline:open', onOpen);
+  diagnosticsChannel.subscribe('lifeline:release', onRelease);
+  const unsubscribe = () => [diagnosticsChannel.unsubscribe('lifeline:open', onOpen), diagnosticsChannel.unsubscribe('lifeline:release', onRelease)];
+  return { opens, releases, unsubscribe };
+}
+
+let cleanup: (() => unknown) | undefined;
+afterEach(() => {
+  cleanup?.();
+  cleanup = undefined;
+});
+
+describe('diagnostics channels over a real 127.0.0.1 socket', () => {
+  it('lifeline:open and lifeline:release carry one message per HTTP/1 connection, with id and outcome', async () => {
+    let registry: Registry | undefined;
+    const l = listen(() => registry);
+    cleanup = l.unsubscribe;
+    const responses: http.ServerResponse[] = [];
+    const t = await startHttp1((req, res) => {
+      responses.push(res);
+      if (req.url === '/ok') res.end('ok');
+      // '/hang' is left for the client to abandon
+    });
+    registry = t.registry;
+    const client = await rawClient(t.port);
+    try {
+      await request(t.port, { path: '/ok' });
+      client.write('GET /hang HTTP/1.1\r\nHost: x\r\n\r\n');
+      await waitFor(() => l.opens.length === 2, 'two open messages');
+      client.destroy();
+      await waitForReleases(t, 2);
+      await sleep(20);
+      expect(l.opens.map((m) => [m.id, m.transport])).toEqual([
+        [1, 'http1'],
+        [2, 'http1'],
+      ]);
+      expect(t.releases.map((c) => c.id).sort()).toEqual([1, 2]);
+      expect(l.opens.map((m) => m.target)).toEqual(responses);
+      expect(l.releases).toHaveLength(2);
+      const byId = new Map(l.releases.map((m) => [m.id, m]));
+      for (const released of t.releases) {
+        expect(byId.get(released.id)).toMatchObject({ transport: 'http1', outcome: released.outcome, event: released.event });
+      }
+      expect(l.releases.map((m) => m.outcome).sort()).toEqual(['closed', 'finished']);
+    } finally {
+      client.destroy();
+      await t.close();
+    }
+  });
+
+  it('HTTP/2 streams and upgraded sockets publish too, with the stream or socket as target', async () => {
+    let registry: Registry | undefined;
+    const l = listen(() => registry);
+    cleanup = l.unsubscribe;
+    const streams: unknown[] = [];
+    const h2 = await startHttp2({
+      stream: (stream) => {
+        streams.push(stream);
+        stream.respond({ ':status': 204 }, { endStream: true });
+      },
+    });
+    registry = h2.registry;
+    const session = await h2connect(h2.port);
+    try {
+      await h2request(session);
+      await waitForReleases(h2, 1);
+      expect(l.opens).toMatchObject([{ id: h2.releases[0]!.id, transport: 'http2' }]);
+      expect(l.opens[0]!.target).toBe(streams[0]);
+      expect(l.releases).toMatchObject([{ id: h2.releases[0]!.id, transport: 'http2', outcome: 'finished' }]);
+    } finally {
+      await h2close(session);
+      await h2.close();
+    }
+
+    let upgraded: Duplex | undefined;
+    const h1 = await startHttp1((_req, res) => res.end());
+    h1.server.on('upgrade', (_req, socket: Duplex) => {
+      upgraded = socket;
+      socket.on('error', () => {});
+      socket.end('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+    });
+    registry = h1.registry;
+    l.opens.length = 0;
+    l.releases.length = 0;
+    const client = await rawClient(h1.port);
+    try {
+      client.write('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+      await waitForReleases(h1, 1);
+      expect(l.opens).toMatchObject([{ transport: 'websocket' }]);
+      expect(l.opens[0]!.target).toBe(upgraded);
+      expect(l.releases).toMatchObject([{ transport: 'websocket', outcome: 'finished' }]);
+    } finally {
+      client.destroy();
+      await h1.close();
+    }
+  });
+
+  it('unsubscribing cleanly stops the messages and leaves the channels without subscribers', async () => {
+    let registry: Registry | undefined;
+    const l = listen(() => registry);
+    cleanup = l.unsubscribe; // in case an assertion fails before the explicit unsubscribe
+    const t = await startHttp1((_req, res) => res.end('ok'));
+    registry = t.registry;
+    try {
+      await request(t.port);
+      await waitForReleases(t, 1);
+      expect([l.opens.length, l.releases.length]).toEqual([1, 1]);
+      expect(l.unsubscribe()).toEqual([true, true]);
+      expect(channels.open.hasSubscribers).toBe(false);
+      expect(channels.release.hasSubscribers).toBe(false);
+      await request(t.port);
+      await waitForReleases(t, 2);
+      expect([l.opens.length, l.releases.length]).toEqual([1, 1]);
+      expect(l.unsubscribe()).toEqual([false, false]);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -1,0 +1,90 @@
+import { createRegistry } from '@lifeline/core';
+import { describe, expect, it } from 'vitest';
+import { drain } from '../src/index.js';
+import { request } from './helpers/client.js';
+import { startHttp1, waitFor } from './helpers/server.js';
+
+describe('drain over a real 127.0.0.1 socket', () => {
+  it('waits for in-flight requests that finish before the deadline, and stops accepting', async () => {
+    let handled = 0;
+    const t = await startHttp1((_req, res) => {
+      handled++;
+      setTimeout(() => res.end('done'), 60);
+    });
+    try {
+      const responses = [request(t.port, { path: '/a' }), request(t.port, { path: '/b' })];
+      await waitFor(() => handled === 2, 'both requests to arrive');
+      const started = Date.now();
+      const result = await drain(t.registry, { server: t.server, deadline: 2_000 });
+      expect(Date.now() - started).toBeLessThan(1_000);
+      expect(result).toEqual({ drained: 2, forced: 0 });
+      expect((await Promise.all(responses)).map((r) => [r.status, r.body.toString(), r.complete])).toEqual([
+        [200, 'done', true],
+        [200, 'done', true],
+      ]);
+      expect(t.releases.map((c) => c.outcome)).toEqual(['finished', 'finished']);
+      expect(t.registry.size).toBe(0);
+      expect(t.server.listening).toBe(false);
+      const refused = await request(t.port);
+      expect(refused.status).toBeUndefined();
+    } finally {
+      await t.close().catch(() => {});
+    }
+  });
+
+  it('forces what is left at the deadline: 503 when nothing was sent, cut when the response had started', async () => {
+    const t = await startHttp1((req, res) => {
+      if (req.url === '/quick') setTimeout(() => res.end('quick'), 30);
+      else if (req.url === '/started') {
+        res.writeHead(200, { 'content-length': 100 });
+        res.write('begun');
+      }
+      // '/stuck' never answers
+    });
+    try {
+      const quick = request(t.port, { path: '/quick' });
+      const stuck = request(t.port, { path: '/stuck' });
+      const started = request(t.port, { path: '/started' });
+      await waitFor(() => t.registry.size === 3, 'three requests in flight');
+      const before = Date.now();
+      const result = await drain(t.registry, { server: t.server, deadline: 200 });
+      expect(Date.now() - before).toBeGreaterThanOrEqual(190);
+      expect(result).toEqual({ drained: 1, forced: 2 });
+      expect(t.registry.size).toBe(0);
+      const [q, s, b] = await Promise.all([quick, stuck, started]);
+      expect([q.status, q.complete]).toEqual([200, true]);
+      expect([s.status, s.body.toString()]).toEqual([503, 'Service Unavailable\n']);
+      expect([b.status, b.body.toString(), b.complete]).toEqual([200, 'begun', false]);
+      expect(t.releases.map((c) => c.outcome).sort()).toEqual(['errored', 'errored', 'finished']);
+      const forced = t.releases.filter((c) => c.outcome === 'errored').map((c) => c.event);
+      expect(forced).toEqual([
+        { type: 'ERROR', reason: 'shutdown' },
+        { type: 'ERROR', reason: 'shutdown' },
+      ]);
+    } finally {
+      await t.close().catch(() => {});
+    }
+  });
+
+  it('resolves at once for an empty registry, and still closes the given server', async () => {
+    const t = await startHttp1((_req, res) => res.end());
+    try {
+      const started = Date.now();
+      const result = await drain(t.registry, { server: t.server, deadline: 5_000 });
+      expect(result).toEqual({ drained: 0, forced: 0 });
+      expect(Date.now() - started).toBeLessThan(100);
+      expect(t.server.listening).toBe(false);
+    } finally {
+      await t.close().catch(() => {});
+    }
+  });
+
+  it('releases connections opened on the registry directly (no transport) as errored (shutdown) at the deadline', async () => {
+    const registry = createRegistry();
+    const id = registry.open({ transport: 'custom' });
+    const result = await drain(registry, { deadline: 20 });
+    expect(result).toEqual({ drained: 0, forced: 1 });
+    expect(registry.state(id)).toBeUndefined();
+    expect(registry.stats().released.errored).toBe(1);
+  });
+});

@@ -1,0 +1,239 @@
+import http2 from 'node:http2';
+import { describe, expect, it } from 'vitest';
+import { connectionOf, type TrackedConnection } from '../src/index.js';
+import { h2close, h2connect, h2request } from './helpers/h2.js';
+import { sleep, startHttp2, waitFor, waitForReleases } from './helpers/server.js';
+
+const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR } = http2.constants;
+
+/** A body big enough to be seen mid-flight, small enough to fit in one flow-control window. */
+const FIRST_CHUNK = 'x'.repeat(1024);
+
+/** Starts a request and resolves at its first DATA frame, with the client stream still open. */
+function requestUntilFirstData(session: http2.ClientHttp2Session): Promise<http2.ClientHttp2Stream> {
+  return new Promise((resolve) => {
+    const stream = session.request({ ':path': '/' });
+    stream.on('error', () => {});
+    stream.once('data', () => resolve(stream));
+  });
+}
+
+describe('HTTP/2 over a real 127.0.0.1 socket', () => {
+  it('core API: a stream answered in full is released once as finished', async () => {
+    const t = await startHttp2({
+      stream: (stream) => {
+        stream.respond({ ':status': 200, 'content-type': 'text/plain' });
+        stream.end('hello');
+      },
+    });
+    const session = await h2connect(t.port);
+    try {
+      const r = await h2request(session);
+      expect(r.status).toBe(200);
+      expect(r.body.toString()).toBe('hello');
+      expect(r.ended).toBe(true);
+      await waitForReleases(t, 1);
+      await sleep(20);
+      expect(t.releases.map((c) => [c.outcome, c.transport])).toEqual([['finished', 'http2']]);
+      expect(t.releases[0]!.event.type).toBe('FINISH');
+      expect(t.registry.size).toBe(0);
+      expect(t.registry.stats().lateEvents).toBe(0);
+    } finally {
+      await h2close(session);
+      await t.close();
+    }
+  });
+
+  it('compat API: res.end() → finished; several requests on one session are released one each', async () => {
+    const t = await startHttp2({ request: (req, res) => res.end(`path=${req.url}`) });
+    const session = await h2connect(t.port);
+    try {
+      const [a, b] = await Promise.all([h2request(session, { ':path': '/a' }), h2request(session, { ':path': '/b' })]);
+      expect([a.body.toString(), b.body.toString()]).toEqual(['path=/a', 'path=/b']);
+      await waitForReleases(t, 2);
+      await sleep(20);
+      expect(t.releases.map((c) => c.outcome)).toEqual(['finished', 'finished']);
+      expect(new Set(t.releases.map((c) => c.id)).size).toBe(2);
+      expect(t.registry.size).toBe(0);
+      expect(t.registry.stats().opened).toBe(2);
+    } finally {
+      await h2close(session);
+      await t.close();
+    }
+  });
+
+  it('client RST_STREAM CANCEL mid-body → closed (cancelled), although the compat response emits finish', async () => {
+    let resFinished = false;
+    const t = await startHttp2({
+      request: (_req, res) => {
+        res.on('finish', () => (resFinished = true));
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write(FIRST_CHUNK); // and never end
+      },
+    });
+    const session = await h2connect(t.port);
+    try {
+      const clientStream = await requestUntilFirstData(session);
+      clientStream.close(NGHTTP2_CANCEL);
+      await waitForReleases(t, 1);
+      await waitFor(() => resFinished, "the compat response's finish");
+      await sleep(20);
+      expect(resFinished).toBe(true); // Node's compat layer emits 'finish' on a cancelled stream
+      expect(t.releases.map((c) => c.outcome)).toEqual(['closed']);
+      expect(t.releases[0]!.event).toMatchObject({ type: 'CLOSE', reason: 'cancelled' });
+      expect(t.releases[0]!.journal.map((j) => j.event.type)).toContain('HEADERS');
+      expect(t.registry.size).toBe(0);
+      expect(t.registry.stats().lateEvents).toBe(0);
+    } finally {
+      await h2close(session);
+      await t.close();
+    }
+  });
+
+  it('core API: client RST_STREAM CANCEL mid-body → closed (cancelled)', async () => {
+    let serverRst: number | undefined;
+    const t = await startHttp2({
+      stream: (stream) => {
+        stream.on('close', () => (serverRst = stream.rstCode));
+        stream.respond({ ':status': 200 });
+        stream.write(FIRST_CHUNK);
+      },
+    });
+    const session = await h2connect(t.port);
+    try {
+      const clientStream = await requestUntilFirstData(session);
+      clientStream.close(NGHTTP2_CANCEL);
+      await waitForReleases(t, 1);
+      expect(serverRst).toBe(NGHTTP2_CANCEL);
+      expect(t.releases[0]).toMatchObject({ outcome: 'closed', event: { type: 'CLOSE', reason: 'cancelled' } });
+      expect(t.registry.size).toBe(0);
+    } finally {
+      await h2close(session);
+      await t.close();
+    }
+  });
+
+  it('client session destroyed mid-body → closed (session-closed)', async () => {
+    const t = await startHttp2({
+      request: (_req, res) => {
+        res.writeHead(200);
+        res.write(FIRST_CHUNK);
+      },
+    });
+    const session = await h2connect(t.port);
+    try {
+      await requestUntilFirstData(session);
+      await h2close(session);
+      await waitForReleases(t, 1);
+      await sleep(20);
+      expect(t.releases.map((c) => c.outcome)).toEqual(['closed']);
+      expect(t.releases[0]!.event).toMatchObject({ type: 'CLOSE', reason: 'session-closed' });
+      expect(t.registry.size).toBe(0);
+      expect(t.registry.stats().lateEvents).toBe(0);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('server session.close() (GOAWAY) with a stream in flight: the stream completes → finished', async () => {
+    let sessionClosed = false;
+    const t = await startHttp2({
+      stream: (stream) => {
+        stream.respond({ ':status': 200 });
+        stream.write(FIRST_CHUNK);
+        stream.session!.close(() => (sessionClosed = true)); // graceful: GOAWAY, in-flight streams may finish
+        setTimeout(() => stream.end('tail'), 30);
+      },
+    });
+    const session = await h2connect(t.port);
+    let goaway = false;
+    session.on('goaway', () => (goaway = true));
+    try {
+      const r = await h2request(session);
+      expect(r.ended).toBe(true);
+      expect(r.body.toString()).toBe(FIRST_CHUNK + 'tail');
+      await waitForReleases(t, 1);
+      await waitFor(() => sessionClosed, 'the server session to close');
+      expect(goaway).toBe(true);
+      expect(t.releases.map((c) => c.outcome)).toEqual(['finished']);
+      expect(t.registry.size).toBe(0);
+    } finally {
+      await h2close(session);
+      await t.close();
+    }
+  });
+
+  it('server session.destroy() with a stream in flight → closed (session-closed): no error was given', async () => {
+    const t = await startHttp2({
+      stream: (stream) => {
+        stream.respond({ ':status': 200 });
+        stream.write(FIRST_CHUNK, () => setTimeout(() => stream.session!.destroy(), 10));
+      },
+    });
+    const session = await h2connect(t.port);
+    try {
+      const r = await h2request(session);
+      expect(r.body.toString()).toBe(FIRST_CHUNK);
+      await waitForReleases(t, 1);
+      expect(t.releases[0]).toMatchObject({ outcome: 'closed', event: { type: 'CLOSE', reason: 'session-closed' } });
+      expect(t.registry.size).toBe(0);
+    } finally {
+      await h2close(session);
+      await t.close();
+    }
+  });
+
+  it('connectionOf(req), connectionOf(res) and connectionOf(req.stream) give the same handle in a compat handler', async () => {
+    const seen: { req?: TrackedConnection; res?: TrackedConnection; stream?: TrackedConnection; fromInstrumentation?: TrackedConnection } = {};
+    const t = await startHttp2({
+      request: (req, res) => {
+        seen.req = connectionOf(req);
+        seen.res = connectionOf(res);
+        seen.stream = connectionOf(req.stream);
+        seen.fromInstrumentation = t.instrumentation.connectionOf(req);
+        res.end('ok');
+      },
+    });
+    const session = await h2connect(t.port);
+    try {
+      await h2request(session);
+      await waitForReleases(t, 1);
+      expect(seen.req).toBeDefined();
+      expect(seen.res).toBe(seen.req);
+      expect(seen.stream).toBe(seen.req);
+      expect(seen.fromInstrumentation).toBe(seen.req);
+      expect(seen.req!.id).toBe(t.releases[0]!.id);
+      expect(seen.req!.transport).toBe('http2');
+      expect(seen.req!.outcome).toBe('finished');
+      expect(t.registry.size).toBe(0);
+    } finally {
+      await h2close(session);
+      await t.close();
+    }
+  });
+
+  it('server stream.destroy(new Error("x")) → errored (destroyed) with the error', async () => {
+    const t = await startHttp2({
+      stream: (stream) => {
+        stream.on('error', () => {}); // as an application would; else Node throws it
+        stream.respond({ ':status': 200 });
+        stream.write(FIRST_CHUNK, () => stream.destroy(new Error('x')));
+      },
+    });
+    const session = await h2connect(t.port);
+    try {
+      const r = await h2request(session);
+      expect(r.ended).toBe(false);
+      expect(r.rstCode).toBe(NGHTTP2_INTERNAL_ERROR);
+      await waitForReleases(t, 1);
+      await sleep(20);
+      expect(t.releases.map((c) => c.outcome)).toEqual(['errored']);
+      expect(t.releases[0]!.event).toMatchObject({ type: 'ERROR', reason: 'destroyed', error: { message: 'x' } });
+      expect(t.registry.size).toBe(0);
+      expect(t.registry.stats().lateEvents).toBe(0);
+    } finally {
+      await h2close(session);
+      await t.close();
+    }
+  });
+});

@@ -1,0 +1,30 @@
+import { initialTransition, transition } from 'xstate';
+import { connectionMachine, type ConnectionEvent, type ConnectionOutcome, type Registry } from '@lifeline/core';
+import type { Arrivals } from '../helpers/scenarios.js';
+
+/** The model: the facts each request should produce, folded through the core machine itself. */
+export interface ServerModel {
+  released: { finished: number; closed: number; errored: number };
+  requests: number;
+}
+
+export interface ServerReal {
+  port: number;
+  registry: Registry<{ tag: string }>;
+  arrivals: Arrivals;
+  outcomes: Map<string, ConnectionOutcome[]>;
+  next: number;
+}
+
+/** The outcome the connection machine gives a sequence of facts. */
+export function machineOutcome(facts: ConnectionEvent[]): ConnectionOutcome {
+  let [snapshot] = initialTransition(connectionMachine);
+  for (const fact of facts) [snapshot] = transition(connectionMachine, snapshot, fact);
+  if (snapshot.status !== 'done') throw new Error(`facts ${JSON.stringify(facts)} do not end the connection`);
+  return snapshot.value as ConnectionOutcome;
+}
+
+export function record(model: ServerModel, outcome: ConnectionOutcome): void {
+  model.requests++;
+  model.released[outcome]++;
+}

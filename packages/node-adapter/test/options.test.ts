@@ -1,0 +1,117 @@
+import http from 'node:http';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { createRegistry, InvalidOptionsError } from '@lifeline/core';
+import { describe, expect, it } from 'vitest';
+import { drain, instrument, startWatchdog } from '../src/index.js';
+import { get } from './helpers/server.js';
+
+/** Calls `fn`, expecting it to throw synchronously; returns what it threw. */
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a throw');
+}
+
+function expectInvalid(error: unknown, where: string, option: string): void {
+  expect(error).toBeInstanceOf(InvalidOptionsError);
+  const e = error as InvalidOptionsError;
+  expect(e.code).toBe('LIFELINE_INVALID_OPTIONS');
+  expect(e.message).toContain(where);
+  expect(e.message).toContain(`"${option}"`);
+  expect(e.options).toContain(option);
+}
+
+describe('option validation at the adapter boundary', () => {
+  const instrumentCases: [string, Record<string, unknown>, string][] = [
+    ['upgrades: "yes"', { upgrades: 'yes' }, 'upgrades'],
+    ['an unknown option', { upgrade: true }, 'upgrade'],
+    ['registry together with journalSize', { registry: createRegistry(), journalSize: 4 }, 'journalSize'],
+    ['registry together with onRecord', { registry: createRegistry(), onRecord: () => {} }, 'onRecord'],
+    ['a registry that is not one', { registry: { size: 0 } }, 'registry'],
+    ['meta that is not a function', { meta: 'url' }, 'meta'],
+  ];
+  for (const [what, options, option] of instrumentCases) {
+    it(`instrument() rejects ${what}, naming "${option}", and leaves the server untouched`, () => {
+      const server = http.createServer();
+      const listenersBefore = server.eventNames().map((e) => [e, server.listenerCount(e)]);
+      expectInvalid(
+        thrown(() => instrument(server, options as never)),
+        'instrument',
+        option,
+      );
+      expect(server.eventNames().map((e) => [e, server.listenerCount(e)])).toEqual(listenersBefore);
+    });
+  }
+
+  it('instrument() passes registry options on to createRegistry, whose error names the option', () => {
+    const server = http2.createServer();
+    const error = thrown(() => instrument(server, { journalSize: -1 }));
+    expect(error).toBeInstanceOf(InvalidOptionsError);
+    expect((error as Error).message).toContain('"journalSize"');
+    expect(server.listenerCount('stream')).toBe(0);
+  });
+
+  it('instrument() with valid options tracks requests', async () => {
+    const records: unknown[] = [];
+    const server = http.createServer((_req, res) => res.end('ok'));
+    const { registry } = instrument(server, { journalSize: 2, upgrades: false, onRecord: (r) => records.push(r), meta: (req) => ({ url: req.url }) });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      await get((server.address() as AddressInfo).port, '/x');
+      expect(registry.stats().opened).toBe(1);
+      expect(records[0]).toMatchObject({ kind: 'open', transport: 'http1', meta: { url: '/x' } });
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('startWatchdog() names the bad option', () => {
+    const registry = createRegistry();
+    expectInvalid(
+      thrown(() => startWatchdog(registry, { idleTimeout: 100, maxAge: 0 })),
+      'startWatchdog',
+      'maxAge',
+    );
+    expectInvalid(
+      thrown(() => startWatchdog(registry, { idleTimeout: 100, every: 10 } as never)),
+      'startWatchdog',
+      'every',
+    );
+  });
+
+  it('drain() names the bad option, throws synchronously, and does not close the server first', async () => {
+    const registry = createRegistry();
+    const server = http.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      expectInvalid(
+        thrown(() => drain(registry, { server, deadline: -1 })),
+        'drain',
+        'deadline',
+      );
+      expectInvalid(
+        thrown(() => drain(registry, { server, deadline: '5s' } as never)),
+        'drain',
+        'deadline',
+      );
+      expectInvalid(
+        thrown(() => drain(registry, { server: {} as never })),
+        'drain',
+        'server',
+      );
+      expectInvalid(
+        thrown(() => drain(registry, { server, timeout: 5 } as never)),
+        'drain',
+        'timeout',
+      );
+      expect(server.listening).toBe(true);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});

@@ -1,0 +1,70 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { ConnectionOutcome } from '@lifeline/core';
+import {
+  pathFor,
+  predictedOutcome,
+  rawRequest,
+  runKeepAlive,
+  runRawClient,
+  scenarioArbitrary,
+  startScenarioServer,
+  type Arrivals,
+  type Scenario,
+} from './helpers/scenarios.js';
+import { waitFor } from './helpers/server.js';
+
+const RUNS = Number(process.env.LIFELINE_SOCKET_RUNS ?? 50);
+const SEED = process.env.LIFELINE_FC_SEED === undefined ? 20261126 : Number(process.env.LIFELINE_FC_SEED);
+
+/** Plays every scenario at once against one instrumented server; returns tag → predicted outcome. */
+async function play(port: number, scenarios: Scenario[], arrivals: Arrivals): Promise<Map<string, ConnectionOutcome>> {
+  const expected = new Map<string, ConnectionOutcome>();
+  const arrivedPromise = (tag: string) => new Promise<void>((resolve) => arrivals.set(tag, resolve));
+  await Promise.all(
+    scenarios.map(async (scenario, i) => {
+      if (scenario.kind === 'single') {
+        const tag = `s${i}`;
+        expected.set(tag, predictedOutcome(scenario.server, scenario.client));
+        await runRawClient(port, rawRequest(pathFor(tag, scenario.server), true), scenario.client, arrivedPromise(tag));
+      } else if (scenario.kind === 'keep-alive') {
+        const paths = scenario.servers.map((server, k) => {
+          expected.set(`k${i}_${k}`, 'finished');
+          return pathFor(`k${i}_${k}`, server);
+        });
+        await runKeepAlive(port, paths);
+      } else {
+        // Pipelined: the first request hangs when the socket is to die, so the rest stay queued behind it.
+        const tags = Array.from({ length: scenario.count }, (_, k) => `p${i}_${k}`);
+        const payload = tags
+          .map((tag, k) => rawRequest(pathFor(tag, { kind: k === 0 && scenario.dies ? 'hang' : 'end' }), k === tags.length - 1))
+          .join('');
+        for (const tag of tags) expected.set(tag, scenario.dies ? 'closed' : 'finished');
+        const lastArrived = arrivedPromise(tags[0]!);
+        await runRawClient(port, payload, scenario.dies ? { kind: 'abort-before-headers' } : { kind: 'read-all' }, lastArrived);
+      }
+    }),
+  );
+  return expected;
+}
+
+describe('DESIGN invariant 6: over real sockets, the registry returns to zero and each outcome is the predicted one', () => {
+  it(`holds for generated client × server behaviours (${RUNS} runs, seed ${SEED})`, async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(scenarioArbitrary, { minLength: 1, maxLength: 6 }), async (scenarios) => {
+        const server = await startScenarioServer();
+        try {
+          const expected = await play(server.port, scenarios, server.arrivals);
+          // Every client socket has closed; the registry must empty by itself.
+          await waitFor(() => server.registry.size === 0, `registry to empty (left: ${JSON.stringify(server.registry.list())})`, 3_000);
+          const actual = new Map([...server.outcomes].map(([tag, outcomes]) => [tag, outcomes.join('+')]));
+          // Exactly once each, with the predicted outcome, and nothing released that was not requested.
+          expect(Object.fromEntries(actual)).toEqual(Object.fromEntries(expected));
+        } finally {
+          await server.close();
+        }
+      }),
+      { numRuns: RUNS, seed: SEED },
+    );
+  }, 300_000);
+});
