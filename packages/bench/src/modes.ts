@@ -1,0 +1,131 @@
+/**
+ * The ways a server can keep track of its requests, each behind one small
+ * interface so that the server process runs the very same harness and routes
+ * for all of them and only the tracking differs. Loaded in the server child only.
+ */
+import { createReadStream } from 'node:fs';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream';
+import onFinished from 'on-finished';
+import { createRegistry, type Registry } from '@lifeline/core';
+import { instrument, sendFile, track } from '@lifeline/node-adapter';
+
+export const MODE_NAMES = [
+  'bare',
+  'lifeline-instrument',
+  'lifeline-instrument-journal8',
+  'lifeline-track',
+  'on-finished',
+  'handwritten',
+] as const;
+export type ModeName = (typeof MODE_NAMES)[number];
+
+/** What each mode means, for the report. */
+export const MODE_DESCRIPTIONS: Record<ModeName, string> = {
+  bare: 'plain node:http, nothing tracked',
+  'lifeline-instrument': 'instrument(server, { journalSize: 0 })',
+  'lifeline-instrument-journal8': 'instrument(server) (default journal, 8 events)',
+  'lifeline-track': 'track(req, res, { registry }) in the handler, registry journalSize 0',
+  'on-finished': 'onFinished(res, cb) deleting from a Map',
+  handwritten: "res.once('finish') + res.once('close') deleting from a Map (the floor)",
+};
+
+export function isModeName(value: unknown): value is ModeName {
+  return typeof value === 'string' && (MODE_NAMES as readonly string[]).includes(value);
+}
+
+/** A file served by the `file64k` scenario; its size is stat-ed once, at startup. */
+export interface StaticFile {
+  readonly path: string;
+  readonly size: number;
+}
+
+export interface ServerMode {
+  /** Once, before the server listens (where `instrument` hooks in). */
+  attach(server: Server): void;
+  /** First thing in every request handler. */
+  onRequest(req: IncomingMessage, res: ServerResponse): void;
+  /** Serves the scenario's file. */
+  serveFile(res: ServerResponse, file: StaticFile): void;
+  /** Connections the mode still tracks: must be 0 once every request has ended (a leak check), or the held count in the memory test. */
+  tracked(): number;
+}
+
+const ignore = (): void => {};
+
+/**
+ * What a careful server does today without lifeline: Content-Length from a
+ * cached stat, a read stream, and `stream.pipeline` so that either side's
+ * error or an early close tears down both.
+ */
+export function serveFileByHand(res: ServerResponse, file: StaticFile): void {
+  res.setHeader('content-length', file.size);
+  res.setHeader('content-type', 'application/octet-stream');
+  pipeline(createReadStream(file.path), res, ignore);
+}
+
+function viaSendFile(res: ServerResponse, file: StaticFile): void {
+  void sendFile(res, file.path);
+}
+
+function lifelineInstrument(journalSize: number | undefined): ServerMode {
+  let registry: Registry | undefined;
+  return {
+    attach(server) {
+      registry = (journalSize === undefined ? instrument(server) : instrument(server, { journalSize })).registry;
+    },
+    onRequest: ignore,
+    serveFile: viaSendFile,
+    tracked: () => registry?.size ?? 0,
+  };
+}
+
+export function createMode(name: ModeName): ServerMode {
+  switch (name) {
+    case 'bare':
+      return { attach: ignore, onRequest: ignore, serveFile: serveFileByHand, tracked: () => 0 };
+    case 'lifeline-instrument':
+      return lifelineInstrument(0);
+    case 'lifeline-instrument-journal8':
+      return lifelineInstrument(undefined);
+    case 'lifeline-track': {
+      const registry = createRegistry({ journalSize: 0 });
+      return {
+        attach: ignore,
+        onRequest: (req, res) => void track(req, res, { registry }),
+        serveFile: viaSendFile,
+        tracked: () => registry.size,
+      };
+    }
+    case 'on-finished': {
+      const live = new Map<number, ServerResponse>();
+      let seq = 0;
+      return {
+        attach: ignore,
+        onRequest(_req, res) {
+          const id = ++seq;
+          live.set(id, res);
+          onFinished(res, () => live.delete(id));
+        },
+        serveFile: serveFileByHand,
+        tracked: () => live.size,
+      };
+    }
+    case 'handwritten': {
+      const live = new Map<number, ServerResponse>();
+      let seq = 0;
+      return {
+        attach: ignore,
+        onRequest(_req, res) {
+          const id = ++seq;
+          live.set(id, res);
+          const done = (): void => void live.delete(id);
+          res.once('finish', done);
+          res.once('close', done);
+        },
+        serveFile: serveFileByHand,
+        tracked: () => live.size,
+      };
+    }
+  }
+}

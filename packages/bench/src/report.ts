@@ -1,0 +1,154 @@
+/**
+ * Renders the results three ways: a plain-text table for the terminal, a
+ * markdown file to paste into a PR or README, and the raw JSON (every sample)
+ * so that anyone can recompute the statistics.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import type { BenchConfig } from './config.js';
+import { SCENARIO_NAMES } from './config.js';
+import type { CoreResult } from './coreEvents.js';
+import type { CpuSample } from './cpuPerRequest.js';
+import type { GrowthResult, InFlightSample } from './memory.js';
+import { MODE_DESCRIPTIONS } from './modes.js';
+import type { CpuSummary, MemorySummary, TargetResult } from './summary.js';
+import { signed } from './summary.js';
+
+export interface Environment {
+  readonly node: string;
+  readonly cpuModel: string;
+  readonly cores: number;
+  readonly date: string;
+  readonly command: string;
+  readonly pinning: string;
+  readonly loadAverageStart: readonly number[];
+  readonly loadAverageEnd: readonly number[];
+  readonly durationSeconds: number;
+}
+
+export interface Results {
+  readonly environment: Environment;
+  readonly config: BenchConfig;
+  readonly cpu: { readonly summary: readonly CpuSummary[]; readonly samples: readonly CpuSample[]; readonly warnings: readonly string[] };
+  readonly memory: { readonly summary: readonly MemorySummary[]; readonly samples: readonly InFlightSample[] };
+  readonly growth: GrowthResult;
+  /** The same load on a bare server. */
+  readonly growthControl: GrowthResult;
+  readonly core: CoreResult;
+  readonly targets: readonly TargetResult[];
+}
+
+type Table = { title: string; head: string[]; rows: string[][]; align?: ('l' | 'r')[] };
+
+function tables(r: Results): Table[] {
+  const c = r.config;
+  const out: Table[] = [];
+  for (const scenario of SCENARIO_NAMES) {
+    const sc = c.scenarios[scenario];
+    out.push({
+      title: `Server CPU per request — ${scenario}: ${sc.requests.toLocaleString('en-US')} requests after ${sc.warmup.toLocaleString('en-US')} warm-up${sc.abortEvery ? `, 1 in ${sc.abortEvery} aborting mid-body` : ''}, ${c.rounds} rounds, ${c.concurrency} keep-alive sockets`,
+      head: ['mode', 'µs/req (median)', 'ratio to bare: median (min–max)', 'ratio 95% CI', 'Δ µs vs bare [95% CI]'],
+      align: ['l', 'r', 'r', 'r', 'r'],
+      rows: r.cpu.summary
+        .filter((s) => s.scenario === scenario)
+        .map((s) => [
+          s.mode,
+          s.medianUs.toFixed(1),
+          s.ratio ? `${s.ratio.median.toFixed(3)} (${s.ratio.min.toFixed(2)}–${s.ratio.max.toFixed(2)})` : 'baseline',
+          s.ratio ? `${s.ratio.ci.low.toFixed(3)}–${s.ratio.ci.high.toFixed(3)}` : '',
+          s.diffUs ? `${signed(s.diffUs.median)} [${signed(s.diffUs.ci.low)}, ${signed(s.diffUs.ci.high)}]` : '',
+        ]),
+    });
+  }
+  out.push({
+    title: `Heap per in-flight connection — ${r.memory.summary[0]?.connections.toLocaleString('en-US')} held requests, ${c.memory.rounds} round(s), gc ×2 before each reading`,
+    head: ['mode', 'tracking cost (mode − bare) B/conn', 'total heap B/held request'],
+    align: ['l', 'r', 'r'],
+    rows: r.memory.summary.map((m) => [m.mode, m.trackingBytesPerConnection === undefined ? 'baseline' : m.trackingBytesPerConnection.toFixed(0), m.totalBytesPerConnection.toFixed(0)]),
+  });
+  const g = r.growth;
+  const b = r.growthControl;
+  const kib = (bytes: number) => (bytes / 1024).toFixed(0);
+  out.push({
+    title: `No heap growth — ${g.mode} vs a bare control, ${g.requests.toLocaleString('en-US')} requests each, ${g.abortedPerCent}% aborting mid-body, gc ×2 before each reading`,
+    head: ['after requests', `${g.mode} heapUsed KiB`, 'Δ KiB', 'bare heapUsed KiB', 'Δ KiB'],
+    align: ['r', 'r', 'r', 'r', 'r'],
+    rows: [
+      ['warm-up', kib(g.heapAfterWarmup), '', kib(b.heapAfterWarmup), ''],
+      ...g.checkpoints.map((p, i) => {
+        const q = b.checkpoints[i];
+        return [
+          p.requests.toLocaleString('en-US'),
+          kib(p.heapUsed),
+          signed((p.heapUsed - g.heapAfterWarmup) / 1024, 1),
+          q ? kib(q.heapUsed) : '',
+          q ? signed((q.heapUsed - b.heapAfterWarmup) / 1024, 1) : '',
+        ];
+      }),
+    ],
+  });
+  out.push({
+    title: `Core events (packages/core/bench/core.bench.ts, ${r.core.rounds} rounds; registry alone: ${r.core.registryHeap.journalOff} B/entry journal off, ${r.core.registryHeap.journal8} B journal 8)`,
+    head: ['path', 'ns/event', 'events/s', 'compiled is faster by'],
+    align: ['l', 'r', 'r', 'r'],
+    rows: r.core.rows.map((row) => [row.mode, row.nsPerEvent.toFixed(1), Math.round(row.eventsPerSecond).toLocaleString('en-US'), `${row.compiledIsFasterBy.toFixed(1)}×`]),
+  });
+  out.push({
+    title: 'Targets',
+    head: ['target', 'wanted', 'measured', 'verdict'],
+    align: ['l', 'l', 'l', 'l'],
+    rows: r.targets.map((t) => [t.name, t.target, t.measured, (t.met ? 'met' : 'NOT met') + (t.note ? ` (${t.note})` : '')]),
+  });
+  return out;
+}
+
+function environmentLines(e: Environment): string[] {
+  return [
+    `node ${e.node} · ${e.cpuModel} × ${e.cores} · ${e.date}`,
+    `command: ${e.command} · ${e.durationSeconds.toFixed(0)} s`,
+    `pinning: ${e.pinning}`,
+    `load average (1/5/15 min) at start ${e.loadAverageStart.map((x) => x.toFixed(2)).join('/')}, at end ${e.loadAverageEnd.map((x) => x.toFixed(2)).join('/')}`,
+  ];
+}
+
+export function renderText(r: Results): string {
+  const lines = ['', 'Lifeline bench', ...environmentLines(r.environment), ''];
+  for (const t of tables(r)) {
+    const widths = t.head.map((h, i) => Math.max(h.length, ...t.rows.map((row) => (row[i] ?? '').length)));
+    const cell = (s: string, i: number) => (t.align?.[i] === 'r' ? s.padStart(widths[i]!) : s.padEnd(widths[i]!));
+    lines.push(t.title, t.head.map(cell).join('  '), widths.map((w) => '─'.repeat(w)).join('  '));
+    for (const row of t.rows) lines.push(row.map(cell).join('  ').trimEnd());
+    lines.push('');
+  }
+  lines.push('modes:', ...Object.entries(MODE_DESCRIPTIONS).map(([m, d]) => `  ${m}: ${d}`));
+  for (const w of r.cpu.warnings) lines.push(`warning: ${w}`);
+  return lines.join('\n') + '\n';
+}
+
+export function renderMarkdown(r: Results): string {
+  const e = r.environment;
+  const lines = [
+    '# Lifeline bench results',
+    '',
+    `- node: ${e.node}`,
+    `- CPU: ${e.cpuModel} × ${e.cores}`,
+    `- date: ${e.date}`,
+    `- command: \`${e.command}\` (${e.durationSeconds.toFixed(0)} s)`,
+    `- pinning: ${e.pinning}`,
+    `- load average at start ${e.loadAverageStart.map((x) => x.toFixed(2)).join('/')}, at end ${e.loadAverageEnd.map((x) => x.toFixed(2)).join('/')}`,
+    '',
+  ];
+  const esc = (s: string) => s.replaceAll('|', '\\|');
+  for (const t of tables(r)) {
+    lines.push(`## ${t.title}`, '', `| ${t.head.map(esc).join(' | ')} |`, `| ${t.head.map((_, i) => (t.align?.[i] === 'r' ? '---:' : '---')).join(' | ')} |`);
+    for (const row of t.rows) lines.push(`| ${row.map(esc).join(' | ')} |`);
+    lines.push('');
+  }
+  lines.push('## Modes', '', ...Object.entries(MODE_DESCRIPTIONS).map(([m, d]) => `- \`${m}\`: ${esc(d)}`), '');
+  return lines.join('\n');
+}
+
+export async function writeResults(r: Results, dir: URL): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(new URL('results.json', dir), JSON.stringify(r, null, 2) + '\n');
+  await writeFile(new URL('results.md', dir), renderMarkdown(r));
+}

@@ -1,0 +1,153 @@
+/**
+ * Turns raw samples into the numbers the report prints, and judges each
+ * target from those numbers alone. Everything mode-vs-bare is computed pair
+ * by pair within a round (never median-vs-median), so the machine's drift
+ * between rounds cancels out.
+ */
+import type { BenchConfig, ScenarioName } from './config.js';
+import { SCENARIO_NAMES } from './config.js';
+import type { CpuSample } from './cpuPerRequest.js';
+import type { GrowthResult, InFlightSample } from './memory.js';
+import type { ModeName } from './modes.js';
+import { bootstrapMedianCI, median, pairDifferences, pairRatios, type Interval } from './stats.js';
+
+export interface CpuSummary {
+  readonly scenario: ScenarioName;
+  readonly mode: ModeName;
+  readonly rounds: number;
+  readonly medianUs: number;
+  /** Per-round mode/bare, paired within the round. Absent for bare itself. */
+  readonly ratio?: { readonly median: number; readonly min: number; readonly max: number; readonly ci: Interval };
+  readonly diffUs?: { readonly median: number; readonly ci: Interval };
+}
+
+function paired(samples: readonly CpuSample[], scenario: ScenarioName, mode: ModeName, base: ModeName): { a: number[]; b: number[] } {
+  const of = (m: ModeName) =>
+    new Map(samples.filter((s) => s.scenario === scenario && s.mode === m).map((s) => [s.round, s.cpuUsPerRequest]));
+  const a = of(mode);
+  const b = of(base);
+  const rounds = [...a.keys()].filter((r) => b.has(r)).sort((x, y) => x - y);
+  return { a: rounds.map((r) => a.get(r)!), b: rounds.map((r) => b.get(r)!) };
+}
+
+/** Median and bootstrap CI of the per-round difference `mode − base` (µs per request). */
+export function pairedDifference(samples: readonly CpuSample[], scenario: ScenarioName, mode: ModeName, base: ModeName, config: BenchConfig) {
+  const { a, b } = paired(samples, scenario, mode, base);
+  const diffs = pairDifferences(a, b);
+  return { median: median(diffs), ci: bootstrapMedianCI(diffs, { resamples: config.bootstrapResamples, seed: config.seed }) };
+}
+
+export function summarizeCpu(samples: readonly CpuSample[], config: BenchConfig): CpuSummary[] {
+  const out: CpuSummary[] = [];
+  for (const scenario of SCENARIO_NAMES) {
+    for (const mode of config.modes) {
+      const own = samples.filter((s) => s.scenario === scenario && s.mode === mode).map((s) => s.cpuUsPerRequest);
+      if (own.length === 0) continue;
+      if (mode === 'bare') {
+        out.push({ scenario, mode, rounds: own.length, medianUs: median(own) });
+        continue;
+      }
+      const { a, b } = paired(samples, scenario, mode, 'bare');
+      const ratios = pairRatios(a, b);
+      out.push({
+        scenario,
+        mode,
+        rounds: ratios.length,
+        medianUs: median(own),
+        ratio: {
+          median: median(ratios),
+          min: Math.min(...ratios),
+          max: Math.max(...ratios),
+          ci: bootstrapMedianCI(ratios, { resamples: config.bootstrapResamples, seed: config.seed }),
+        },
+        diffUs: pairedDifference(samples, scenario, mode, 'bare', config),
+      });
+    }
+  }
+  return out;
+}
+
+export interface MemorySummary {
+  readonly mode: ModeName;
+  readonly connections: number;
+  /** Heap growth per held request, the server's own objects included (socket, parser, req, res). */
+  readonly totalBytesPerConnection: number;
+  /** Median over rounds of (mode − bare) / connections. Absent for bare. */
+  readonly trackingBytesPerConnection?: number;
+}
+
+export function summarizeMemory(samples: readonly InFlightSample[], config: BenchConfig): MemorySummary[] {
+  const delta = (s: InFlightSample) => s.heapAfter - s.heapBefore;
+  const bare = new Map(samples.filter((s) => s.mode === 'bare').map((s) => [s.round, s]));
+  return config.memory.modes.map((mode) => {
+    const own = samples.filter((s) => s.mode === mode);
+    const connections = own[0]?.connections ?? 0;
+    const total = median(own.map((s) => delta(s) / s.connections));
+    if (mode === 'bare') return { mode, connections, totalBytesPerConnection: total };
+    const extra = own.filter((s) => bare.has(s.round)).map((s) => (delta(s) - delta(bare.get(s.round)!)) / s.connections);
+    return { mode, connections, totalBytesPerConnection: total, trackingBytesPerConnection: median(extra) };
+  });
+}
+
+export interface TargetResult {
+  readonly name: string;
+  readonly target: string;
+  readonly measured: string;
+  readonly met: boolean;
+  readonly note?: string;
+}
+
+const fmt = (x: number, digits = 3) => x.toFixed(digits);
+
+export function judgeTargets(
+  cpu: readonly CpuSummary[],
+  memory: readonly MemorySummary[],
+  growth: GrowthResult,
+  growthControl: GrowthResult,
+  samples: readonly CpuSample[],
+  config: BenchConfig,
+): TargetResult[] {
+  const ratioOf = (mode: ModeName) => cpu.find((s) => s.scenario === 'hello' && s.mode === mode)?.ratio;
+  const lifeline = ratioOf('lifeline-instrument')!;
+  const floor = ratioOf('handwritten')!;
+  const onFinished = ratioOf('on-finished')!;
+  const results: TargetResult[] = [];
+
+  const floorHigh = floor.median > 1.03;
+  const bound = floorHigh ? Math.max(1.05, floor.median + 0.02) : 1.05;
+  const ratioMet = lifeline.median <= bound;
+  const spans = lifeline.ci.low <= bound && lifeline.ci.high > bound;
+  results.push({
+    name: 'CPU hello: lifeline-instrument / bare',
+    target: floorHigh ? `≤ 1.05, or ≤ floor + 0.02 = ${fmt(floor.median + 0.02)} (floor ${fmt(floor.median)} > 1.03)` : `≤ 1.05 (handwritten floor ${fmt(floor.median)})`,
+    measured: `${fmt(lifeline.median)} (95% CI ${fmt(lifeline.ci.low)}–${fmt(lifeline.ci.high)})`,
+    met: ratioMet,
+    ...(spans ? { note: 'the CI straddles the bound: not conclusive at this many rounds' } : {}),
+  });
+
+  const vsOnFinished = pairedDifference(samples, 'hello', 'lifeline-instrument', 'on-finished', config);
+  results.push({
+    name: 'CPU hello: lifeline-instrument below on-finished',
+    target: `ratio < on-finished's ${fmt(onFinished.median)}`,
+    measured: `${fmt(lifeline.median)}; paired lifeline − on-finished ${signed(vsOnFinished.median)} µs (95% CI ${signed(vsOnFinished.ci.low)} to ${signed(vsOnFinished.ci.high)})`,
+    met: lifeline.median < onFinished.median,
+    ...(vsOnFinished.ci.low <= 0 && vsOnFinished.ci.high >= 0 ? { note: 'the paired CI contains 0: no significant difference' } : {}),
+  });
+
+  const bytes = (mode: ModeName) => memory.find((m) => m.mode === mode)?.trackingBytesPerConnection ?? Number.NaN;
+  const off = bytes('lifeline-instrument');
+  const j8 = bytes('lifeline-instrument-journal8');
+  results.push({ name: 'heap per in-flight connection, journal off', target: '≤ 640 B', measured: `${off.toFixed(0)} B`, met: off <= 640 });
+  results.push({ name: 'heap per in-flight connection, journal 8', target: '≤ 1536 B (1.5 KiB)', measured: `${j8.toFixed(0)} B`, met: j8 <= 1536 });
+  results.push({
+    name: `no heap growth over ${growth.requests.toLocaleString('en-US')} requests (${growth.abortedPerCent}% aborted)`,
+    target: '|end − start| ≤ 1 MiB',
+    measured: `${signed(growth.growthBytes / 1024, 1)} KiB (bare control under the same load: ${signed(growthControl.growthBytes / 1024, 1)} KiB)`,
+    met: Math.abs(growth.growthBytes) <= 1024 * 1024,
+  });
+  return results;
+}
+
+export function signed(x: number, digits = 2): string {
+  return `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(digits)}`;
+}
