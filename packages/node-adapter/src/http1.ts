@@ -5,55 +5,60 @@ import { kConnection, TrackedConnection } from './connection.js';
 import { channels } from './diagnostics.js';
 import { isPeerError, isTimeoutError } from './peerErrors.js';
 
-const kWatch = Symbol('lifeline.socketWatch');
+/** Set on a socket once its `timeout` listener is attached (one per socket, never one per request). */
+const kWatched = Symbol('lifeline.watched');
+/** Set on a socket when its timeout fired: the server, not the peer, ended what was in flight. */
+const kTimedOut = Symbol('lifeline.timedOut');
+/** Responses queued behind another on a pipelining socket; created only when one is. */
+const kQueued = Symbol('lifeline.queued');
 
-type Tagged<T> = T & { [kConnection]?: Http1Connection; [kWatch]?: SocketWatch };
+type TaggedSocket = Socket & { [kWatched]?: true; [kTimedOut]?: true; [kQueued]?: Set<Http1Connection> };
+type TaggedResponse = ServerResponse & { [kConnection]?: Http1Connection };
+
+function onSocketTimeout(this: TaggedSocket): void {
+  this[kTimedOut] = true;
+}
 
 /**
- * One watcher per socket, never one listener per request: keep-alive sockets
- * serve thousands of requests. It knows which of its responses are still live
- * so that pipelined responses still queued when the socket dies are released
- * (on Node 20 they get neither `finish` nor `close`).
+ * A response queued behind another (pipelining) has no socket yet, and if the
+ * socket dies before its turn Node 20 gives it neither `finish` nor `close`.
+ * Only for such a socket is a `close` listener added, once, and it sweeps the
+ * queue. Keep-alive sockets serving one request at a time get nothing per request.
  */
-class SocketWatch {
-  readonly live = new Set<Http1Connection>();
-  timedOut = false;
-  gone = false;
+function queueOnSocket(socket: TaggedSocket, connection: Http1Connection): void {
+  let queued = socket[kQueued];
+  if (queued === undefined) {
+    queued = new Set();
+    socket[kQueued] = queued;
+    socket.on('close', onQueueSocketClose);
+  }
+  queued.add(connection);
 }
 
-function onSocketClose(this: Tagged<Socket>): void {
-  const watch = this[kWatch]!;
-  watch.gone = true;
+function onQueueSocketClose(this: TaggedSocket): void {
   // Let the responses' own `close` (emitted by the server in this same turn or the next)
   // classify the active response first; only what is left is swept here.
-  if (watch.live.size > 0) setImmediate(sweep, watch);
+  const queued = this[kQueued];
+  if (queued !== undefined && queued.size > 0) setImmediate(sweep, queued);
 }
 
-function sweep(watch: SocketWatch): void {
-  for (const connection of [...watch.live]) connection.socketGone();
+function sweep(queued: Set<Http1Connection>): void {
+  for (const connection of [...queued]) connection.socketGone();
 }
 
-function onSocketTimeout(this: Tagged<Socket>): void {
-  this[kWatch]!.timedOut = true;
-}
-
-function watchSocket(socket: Tagged<Socket>): SocketWatch {
-  let watch = socket[kWatch];
-  if (watch === undefined) {
-    watch = new SocketWatch();
-    socket[kWatch] = watch;
-    socket.on('close', onSocketClose);
+function watchTimeouts(socket: TaggedSocket): void {
+  if (socket[kWatched] === undefined) {
+    socket[kWatched] = true;
     socket.on('timeout', onSocketTimeout);
-    if (socket.destroyed && socket.closed) watch.gone = true;
   }
-  return watch;
 }
 
-function onResponseFinish(this: Tagged<ServerResponse>): void {
-  this[kConnection]?.responseFinished();
-}
-
-function onResponseClose(this: Tagged<ServerResponse>): void {
+/**
+ * Node 20 emits `close` on every response that was assigned a socket, after
+ * `finish` when there was one: a single listener sees every ending, and
+ * `writableFinished` tells whether `finish` came first.
+ */
+function onResponseClose(this: TaggedResponse): void {
   this[kConnection]?.responseClosed();
 }
 
@@ -79,12 +84,15 @@ export class Http1Connection<M = unknown> extends TrackedConnection<M> {
     transport: Transport,
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
-    private readonly watch: SocketWatch,
   ) {
     super(id, registry, transport);
   }
 
-  /** `finish` is not proof of delivery: a reset socket can still emit it (Node 20). */
+  private get timedOut(): boolean {
+    return (this.req.socket as TaggedSocket)[kTimedOut] === true;
+  }
+
+  /** The response finished. `finish` is not proof of delivery: a reset socket can still emit it (Node 20). */
   responseFinished(): void {
     const socketError = this.req.socket.errored;
     if (socketError) this.apply(this.withHeaders(endingFact(socketError, false, 'reset', false)));
@@ -96,14 +104,14 @@ export class Http1Connection<M = unknown> extends TrackedConnection<M> {
     if (this.res.writableFinished) return this.responseFinished();
     const resError = this.res.errored;
     const error = resError ?? this.req.socket.errored;
-    this.apply(this.withHeaders(endingFact(error, this.watch.timedOut, 'aborted', resError != null && resError === error)));
+    this.apply(this.withHeaders(endingFact(error, this.timedOut, 'aborted', resError != null && resError === error)));
   }
 
   /** The socket closed while this response was still queued behind others (pipelining). */
   socketGone(): void {
     if (this.isEnded) return;
     if (this.res.writableFinished) return this.responseFinished();
-    this.apply(this.withHeaders(endingFact(this.req.socket.errored, this.watch.timedOut, 'session-closed', false)));
+    this.apply(this.withHeaders(endingFact(this.req.socket.errored, this.timedOut, 'session-closed', false)));
   }
 
   /** Record that headers went out before a non-finish ending, for the journal. */
@@ -126,9 +134,12 @@ export class Http1Connection<M = unknown> extends TrackedConnection<M> {
   }
 
   protected detach(): void {
-    this.watch.live.delete(this as unknown as Http1Connection);
+    (this.req.socket as TaggedSocket)[kQueued]?.delete(this as unknown as Http1Connection);
   }
 }
+
+const OPEN_HTTP1 = Object.freeze({ transport: 'http1' as Transport });
+const OPEN_HTTPS = Object.freeze({ transport: 'https' as Transport });
 
 /** Options of {@link track}. */
 export interface TrackOptions<M> {
@@ -144,7 +155,7 @@ export interface TrackOptions<M> {
  * handle. Tracking twice returns the same handle. Attaching late is safe: if
  * the response already finished or closed, the connection is released at
  * once with the right outcome; if `end()` was called but `finish` has not
- * fired, it is released at its own `finish`.
+ * fired, it is released when the response itself ends, never at attach time.
  *
  * @example
  * ```ts
@@ -156,28 +167,34 @@ export interface TrackOptions<M> {
  * ```
  */
 export function trackHttp1<M>(req: IncomingMessage, res: ServerResponse, options: TrackOptions<M>): Http1Connection<M> {
-  const taggedRes = res as Tagged<ServerResponse>;
+  const taggedRes = res as TaggedResponse;
   const existing = taggedRes[kConnection];
   if (existing !== undefined) return existing as Http1Connection<M>;
-  const socket = req.socket as Tagged<Socket>;
-  const transport = options.transport ?? ((socket as { encrypted?: boolean }).encrypted ? 'https' : 'http1');
+  const socket = req.socket as TaggedSocket;
   const registry = options.registry;
-  const id = options.meta === undefined ? registry.open({ transport }) : registry.open({ transport, meta: options.meta });
-  const watch = watchSocket(socket);
-  const connection = new Http1Connection<M>(id, registry, transport, req, res, watch);
+  let transport: Transport;
+  let id: number;
+  if (options.meta === undefined && options.transport === undefined) {
+    // Shared, frozen open options: the common case allocates nothing here.
+    const open = (socket as { encrypted?: boolean }).encrypted ? OPEN_HTTPS : OPEN_HTTP1;
+    transport = open.transport;
+    id = registry.open(open);
+  } else {
+    transport = options.transport ?? ((socket as { encrypted?: boolean }).encrypted ? 'https' : 'http1');
+    id = registry.open(options.meta === undefined ? { transport } : { transport, meta: options.meta });
+  }
+  const connection = new Http1Connection<M>(id, registry, transport, req, res);
   taggedRes[kConnection] = connection as Http1Connection;
-  (req as Tagged<IncomingMessage>)[kConnection] = connection as Http1Connection;
+  (req as IncomingMessage & { [kConnection]?: Http1Connection })[kConnection] = connection as Http1Connection;
   if (channels.open.hasSubscribers) channels.open.publish({ id, transport, registry, target: res });
 
   // Attached late: the facts may already have happened.
   if (res.writableFinished) connection.responseFinished();
   else if (res.destroyed) connection.responseClosed();
-  else if (watch.gone) connection.socketGone();
+  else if (socket.destroyed && socket.closed) connection.socketGone();
   else {
-    // Only a response queued behind another (pipelining) has no socket yet; only such a one can be
-    // left without `finish` or `close` when the socket dies, so only it needs the socket's watch.
-    if (res.socket === null) watch.live.add(connection as Http1Connection);
-    res.on('finish', onResponseFinish);
+    watchTimeouts(socket);
+    if (res.socket === null) queueOnSocket(socket, connection as Http1Connection);
     res.on('close', onResponseClose);
   }
   return connection;

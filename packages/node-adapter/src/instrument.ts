@@ -104,14 +104,16 @@ export function instrument<M = unknown>(server: AnyServer, options: InstrumentOp
 
   if (isHttp2Server(server)) {
     // The compat API's 'request' is emitted from the server's own 'stream' listener, so this covers both.
+    const plain = { registry }; // allocated once, not per stream
     const onStream = (stream: ServerHttp2Stream, headers: Http2Headers) =>
       meta === undefined
-        ? trackStream(stream, { registry })
+        ? trackStream(stream, plain)
         : trackStream(stream, { registry, meta: meta({ method: headers[':method'], url: headers[':path'], headers }) });
     on('stream', onStream);
   } else {
+    const plain = { registry }; // allocated once, not per request
     const onRequest = (req: IncomingMessage, res: ServerResponse) =>
-      meta === undefined ? trackHttp1(req, res, { registry }) : trackHttp1(req, res, { registry, meta: meta(req) });
+      meta === undefined ? trackHttp1(req, res, plain) : trackHttp1(req, res, { registry, meta: meta(req) });
     on('request', onRequest);
     if (parsed.upgrades !== false) followSocketTakeovers(server as HttpServer, registry, meta, cleanups);
   }
