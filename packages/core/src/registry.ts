@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { compileMachine } from './compile.js';
+import { logError } from './console.js';
 import { connectionMachine, type ConnectionOutcome, type ConnectionState } from './connectionMachine.js';
 import { connectionEventTypes, type ConnectionEvent, type ConnectionEventType } from './events.js';
 import { JournalRing, type JournalEntry } from './journal.js';
@@ -145,7 +146,7 @@ const { states: STATE_NAMES, final: FINAL, next: NEXT, handled: HANDLED, eventIn
 const EVENT_COUNT = connectionTable.events.length;
 
 function defaultListenerError(error: unknown, context: ListenerErrorContext): void {
-  console.error(`lifeline: a ${context.listener} listener threw for connection ${context.connectionId}:`, error);
+  logError(`lifeline: a ${context.listener} listener threw for connection ${context.connectionId}:`, error);
 }
 
 class Entry<M> {
