@@ -12,7 +12,7 @@ const kTimedOut = Symbol('lifeline.timedOut');
 /** Responses queued behind another on a pipelining socket; created only when one is. */
 const kQueued = Symbol('lifeline.queued');
 
-type TaggedSocket = Socket & { [kWatched]?: true; [kTimedOut]?: true; [kQueued]?: Set<Http1Connection> };
+type TaggedSocket = Socket & { [kWatched]?: true; [kTimedOut]?: true | undefined; [kQueued]?: Set<Http1Connection> };
 type TaggedResponse = ServerResponse & { [kConnection]?: Http1Connection };
 
 function onSocketTimeout(this: TaggedSocket): void {
@@ -195,6 +195,8 @@ export function trackHttp1<M>(req: IncomingMessage, res: ServerResponse, options
   else {
     watchTimeouts(socket);
     if (res.socket === null) queueOnSocket(socket, connection as Http1Connection);
+    // At the head of the queue nothing older is in flight: a timeout an app handled earlier is not this one's.
+    else if (socket[kTimedOut] === true) socket[kTimedOut] = undefined;
     res.on('close', onResponseClose);
   }
   return connection;
