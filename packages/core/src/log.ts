@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { connectionEventSchema, type ConnectionEvent } from './events.js';
+import { connectionEventSchema, toErrorInfo, type ConnectionEvent } from './events.js';
 
 const recordHead = {
   /** Registry-wide sequence number, 1, 2, 3, ... in dispatch order. */
@@ -42,5 +42,10 @@ export type LogRecord = OpenRecord | EventRecord;
  * ```
  */
 export function toNdjsonLine(record: LogRecord): string {
-  return JSON.stringify(record) + '\n';
+  return JSON.stringify(record, keepErrors) + '\n';
+}
+
+/** An Error instance passed where ErrorInfo belongs would otherwise serialize as `{}`. */
+function keepErrors(_key: string, value: unknown): unknown {
+  return value instanceof Error ? toErrorInfo(value) : value;
 }

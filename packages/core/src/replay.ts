@@ -1,3 +1,4 @@
+import { connectionEventTypes } from './events.js';
 import { logRecordSchema, type LogRecord } from './log.js';
 import { createRegistry, restoreOpen, type Registry, type RegistryOptions, type Restorable } from './registry.js';
 
@@ -32,6 +33,17 @@ export interface Replayer<M = unknown> {
   /** Applies one NDJSON line. Blank lines are skipped; a bad line becomes a problem, never a throw. */
   push(line: string): void;
   result(): ReplayResult<M>;
+}
+
+const KNOWN_TYPES = new Set<string>(connectionEventTypes);
+
+/** An event record whose head is sound and whose event has a known type, whatever its other fields. */
+function asLenientEventRecord(json: unknown): LogRecord | undefined {
+  const r = json as { seq?: unknown; id?: unknown; at?: unknown; kind?: unknown; event?: { type?: unknown } } | null;
+  if (r === null || typeof r !== 'object' || r.kind !== 'event') return undefined;
+  if (!Number.isSafeInteger(r.seq) || (r.seq as number) < 1 || typeof r.id !== 'number' || typeof r.at !== 'number') return undefined;
+  if (typeof r.event !== 'object' || r.event === null || !KNOWN_TYPES.has(r.event.type as string)) return undefined;
+  return r as LogRecord;
 }
 
 function describeZodIssues(issues: readonly { path: PropertyKey[]; message: string }[]): string {
@@ -91,11 +103,20 @@ export function createReplayer<M = unknown>(options: ReplayOptions = {}): Replay
         return;
       }
       const parsed = logRecordSchema.safeParse(json);
-      if (!parsed.success) {
-        problems.push({ line: lineNumber, reason: `not a log record: ${describeZodIssues(parsed.error.issues)}`, skipped: true });
-        return;
+      let record: LogRecord;
+      if (parsed.success) record = parsed.data as LogRecord;
+      else {
+        // The hot path does not validate, so the live registry applied an event of a known type even with
+        // odd fields (an Error instance logged as {}, a fractional byte count). Replay does the same, and says so.
+        const lenient = asLenientEventRecord(json);
+        const reason = `not a log record: ${describeZodIssues(parsed.error.issues)}`;
+        if (lenient === undefined) {
+          problems.push({ line: lineNumber, reason, skipped: true });
+          return;
+        }
+        problems.push({ line: lineNumber, reason: `${reason}; applied by its event type, as the live registry did`, skipped: false });
+        record = lenient;
       }
-      const record = parsed.data as LogRecord;
       const gapFrom = lastSeq;
       const refused = apply(record);
       if (refused !== undefined) {

@@ -59,7 +59,7 @@ describe('replay reports bad lines and keeps the good ones', () => {
       lines[0],
       '{not json',
       lines[1],
-      JSON.stringify({ seq: 9, id: 1, at: 1, kind: 'event', event: { type: 'CLOSE', reason: 'whatever' } }),
+      JSON.stringify({ seq: 9, id: 1, at: 1, kind: 'event', event: { type: 'EXPLODE' } }),
       JSON.stringify({ seq: 10, id: 1, at: 1, kind: 'sideways' }),
       lines[2],
       '',
@@ -74,12 +74,39 @@ describe('replay reports bad lines and keeps the good ones', () => {
       [9, true],
     ]);
     expect(problems[0]!.reason).toMatch(/^not JSON/);
-    expect(problems[1]!.reason).toMatch(/event\.reason/);
+    expect(problems[1]!.reason).toMatch(/event/);
     expect(problems[2]!.reason).toMatch(/kind/);
     expect(problems[3]!.reason).toMatch(/seq 4 does not follow 4/);
     expect(applied).toBe(4);
     expect(registry.list().map((c) => [c.id, c.state, c.meta])).toEqual([[1, 'streaming', { url: '/a' }]]);
     expect(registry.stats().released.closed).toBe(1);
+  });
+
+  it('applies an event of a known type with odd fields, as the live registry did, and says so', () => {
+    const log: string[] = [];
+    const { registry } = fakeClockRegistry({ onRecord: (r) => log.push(toNdjsonLine(r)) });
+    const a = registry.open();
+    const b = registry.open();
+    // Neither passes the schema; the hot path does not validate, so both were applied live.
+    registry.dispatch(a, { type: 'FINISH', bytesSent: 10.5 });
+    registry.dispatch(b, { type: 'CLOSE', reason: 'whatever' } as never);
+    const replayed = replay(log.join(''));
+    expect(replayed.problems.map((p) => [p.line, p.skipped])).toEqual([
+      [3, false],
+      [4, false],
+    ]);
+    expect(replayed.problems[0]!.reason).toMatch(/applied by its event type/);
+    expect(view(replayed.registry)).toEqual(view(registry));
+  });
+
+  it('logs an Error instance given as the error as its name, message and code, not {}', () => {
+    const log: string[] = [];
+    const { registry } = fakeClockRegistry({ onRecord: (r) => log.push(toNdjsonLine(r)) });
+    const id = registry.open();
+    const error = Object.assign(new Error('gone'), { code: 'ENOENT' });
+    registry.dispatch(id, { type: 'ERROR', reason: 'stream-error', error });
+    expect(JSON.parse(log[1]!).event.error).toEqual({ name: 'Error', message: 'gone', code: 'ENOENT' });
+    expect(replay(log.join('')).problems).toEqual([]);
   });
 
   it('reports a gap in seq without skipping the line', () => {

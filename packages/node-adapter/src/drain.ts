@@ -2,6 +2,8 @@ import type { Server } from 'node:net';
 import { z } from 'zod';
 import { parseOptions, type Registry } from '@lifeline/core';
 import { handlesOf } from './connection.js';
+import { sessionsOf } from './http2Sessions.js';
+import { MAX_TIMER_MS } from './watchdog.js';
 
 /** Options of {@link drain}. */
 export interface DrainOptions {
@@ -25,7 +27,7 @@ const drainOptionsSchema = z.strictObject({
       message: 'expected a server with close()',
     })
     .optional(),
-  deadline: z.number().nonnegative().optional(),
+  deadline: z.number().nonnegative().max(MAX_TIMER_MS).optional(),
 });
 
 /**
@@ -49,8 +51,9 @@ export function drain(registry: Registry<never> | Registry<unknown>, options: Dr
     o.server.close(() => {});
     (o.server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
   }
-  // HTTP/2 sessions outlive server.close(): tell their clients to stop opening streams (GOAWAY).
-  const sessions = new Set<{ close(): void; closed: boolean }>();
+  // HTTP/2 sessions outlive server.close(): tell their clients to stop opening streams (GOAWAY),
+  // idle sessions of an instrumented server included.
+  const sessions = new Set<{ close(): void; closed: boolean }>(o.server === undefined ? [] : sessionsOf(o.server));
   for (const handle of handlesOf(registry as Registry<never>).values()) {
     const session = (handle as { stream?: { session?: { close(): void; closed: boolean } } }).stream?.session;
     if (session !== undefined && !session.closed) sessions.add(session);

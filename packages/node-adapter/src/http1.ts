@@ -126,8 +126,11 @@ export class Http1Connection<M = unknown> extends TrackedConnection<M> {
     const res = this.res;
     if (!res.headersSent && !res.writableEnded && !res.destroyed) {
       const status = reason === 'timeout' || reason === 'shutdown' ? 503 : 500;
-      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
-      res.end(status === 503 ? 'Service Unavailable\n' : 'Internal Server Error\n');
+      // Headers the handler set (content-length, content-encoding, cookies) do not describe this answer.
+      for (const name of res.getHeaderNames()) res.removeHeader(name);
+      const body = status === 503 ? 'Service Unavailable\n' : 'Internal Server Error\n';
+      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length, connection: 'close' });
+      res.end(body);
     } else if (!res.destroyed) {
       res.destroy();
     }

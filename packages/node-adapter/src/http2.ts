@@ -2,6 +2,7 @@ import { constants, type Http2Session, type ServerHttp2Stream } from 'node:http2
 import type { ConnectionEvent, ErrorReason, Registry } from '@lifeline/core';
 import { toErrorInfo } from '@lifeline/core';
 import { kConnection, TrackedConnection } from './connection.js';
+import { checkRegistry } from './checkRegistry.js';
 import { channels } from './diagnostics.js';
 import { isPeerError, isTimeoutError } from './peerErrors.js';
 
@@ -48,7 +49,11 @@ export class Http2Connection<M = unknown> extends TrackedConnection<M> {
     if (this.timedOut || isTimeoutError(error)) {
       return this.apply(error ? { type: 'ERROR', reason: 'timeout', error: toErrorInfo(error) } : { type: 'ERROR', reason: 'timeout' });
     }
-    if (error && !isPeerError(error) && rst !== constants.NGHTTP2_CANCEL) {
+    // A RST_STREAM surfaces as ERR_HTTP2_STREAM_ERROR with its code. Node 20 shows no difference between one the
+    // peer sent and one the app sent with stream.close(code), so both count as a reset (closed); a server-side
+    // failure the app wants recorded as such goes through connection.fail(), which records ERROR first.
+    const reset = rst !== constants.NGHTTP2_NO_ERROR && (error as { code?: string } | null)?.code === 'ERR_HTTP2_STREAM_ERROR';
+    if (error && !isPeerError(error) && !reset && rst !== constants.NGHTTP2_CANCEL) {
       return this.apply({ type: 'ERROR', reason: 'destroyed', error: toErrorInfo(error) });
     }
     const sessionGone = this.session !== undefined && (this.session.destroyed || this.session.closed);
@@ -79,6 +84,7 @@ export class Http2Connection<M = unknown> extends TrackedConnection<M> {
  * ```
  */
 export function trackStream<M>(stream: ServerHttp2Stream, options: { registry: Registry<M>; meta?: M }): Http2Connection<M> {
+  checkRegistry(options, 'trackStream');
   const tagged = stream as Tagged<ServerHttp2Stream>;
   const existing = tagged[kConnection];
   if (existing !== undefined) return existing as Http2Connection<M>;

@@ -3,10 +3,11 @@ import type { Http2SecureServer, Http2Server, IncomingHttpHeaders as Http2Header
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { z } from 'zod';
-import { createRegistry, functionOption, parseOptions, type Registry, type RegistryOptions } from '@lifeline/core';
+import { createRegistry, functionOption, InvalidOptionsError, parseOptions, type Registry, type RegistryOptions } from '@lifeline/core';
 import type { TrackedConnection } from './connection.js';
 import { trackHttp1 } from './http1.js';
 import { trackStream } from './http2.js';
+import { rememberSessions } from './http2Sessions.js';
 import { trackSocket } from './socket.js';
 import { connectionOf, type Trackable } from './track.js';
 
@@ -60,6 +61,20 @@ const instrumentOptionsSchema = z
     }
   });
 
+/** A new registry from the registry options given to `instrument`; a bad one is reported as instrument's. */
+function registryFor<M>(options: InstrumentOptions<M>): Registry<M> {
+  const registryOptions: RegistryOptions = {};
+  for (const key of ['clock', 'journalSize', 'onListenerError', 'onRecord'] as const) {
+    if (options[key] !== undefined) (registryOptions as Record<string, unknown>)[key] = options[key];
+  }
+  try {
+    return createRegistry<M>(registryOptions);
+  } catch (error) {
+    if (error instanceof InvalidOptionsError) throw new InvalidOptionsError(error.message.replace(/^createRegistry:/, 'instrument:'), error.options);
+    throw error;
+  }
+}
+
 function isHttp2Server(server: AnyServer): server is Http2Server | Http2SecureServer {
   for (let proto = Object.getPrototypeOf(server); proto !== null; proto = Object.getPrototypeOf(proto)) {
     const name = (proto.constructor as { name?: string } | undefined)?.name;
@@ -87,14 +102,7 @@ export function instrument<M = unknown>(server: AnyServer, options: InstrumentOp
   options ??= {};
   const parsed = parseOptions(instrumentOptionsSchema, options, 'instrument');
   const meta = parsed.meta as ((request: RequestInfo) => M) | undefined;
-  const registry: Registry<M> =
-    (options.registry as Registry<M> | undefined) ??
-    createRegistry<M>({
-      clock: options.clock,
-      journalSize: options.journalSize,
-      onListenerError: options.onListenerError,
-      onRecord: options.onRecord,
-    } as RegistryOptions);
+  const registry: Registry<M> = (options.registry as Registry<M> | undefined) ?? registryFor<M>(options);
   const cleanups: (() => void)[] = [];
   const on = (event: string, listener: (...args: never[]) => void, prepend = true) => {
     if (prepend) server.prependListener(event, listener as never);
@@ -110,12 +118,24 @@ export function instrument<M = unknown>(server: AnyServer, options: InstrumentOp
         ? trackStream(stream, plain)
         : trackStream(stream, { registry, meta: meta({ method: headers[':method'], url: headers[':path'], headers }) });
     on('stream', onStream);
+    // With allowHTTP1, HTTP/1.1 requests reach the server as 'request' without a stream.
+    const onHttp1Request = (req: IncomingMessage, res: ServerResponse) => {
+      if (req.httpVersionMajor !== 1) return;
+      if (meta === undefined) trackHttp1(req, res, plain);
+      else trackHttp1(req, res, { registry, meta: meta(req) });
+    };
+    on('request', onHttp1Request);
+    cleanups.push(rememberSessions(server));
   } else {
     const plain = { registry }; // allocated once, not per request
     const onRequest = (req: IncomingMessage, res: ServerResponse) =>
       meta === undefined ? trackHttp1(req, res, plain) : trackHttp1(req, res, { registry, meta: meta(req) });
     on('request', onRequest);
-    if (parsed.upgrades !== false) followSocketTakeovers(server as HttpServer, registry, meta, cleanups);
+    // Requests routed to these events never reach 'request'; listening to them changes Node's
+    // behaviour (no automatic 100 Continue / 417), so the adapter follows the application's listeners.
+    const optional: Record<string, (...args: never[]) => unknown> = { checkContinue: onRequest, checkExpectation: onRequest };
+    if (parsed.upgrades !== false) Object.assign(optional, socketTakeoverListeners(registry, meta));
+    followApplicationListeners(server as HttpServer, optional, cleanups);
   }
 
   let detached = false;
@@ -130,26 +150,29 @@ export function instrument<M = unknown>(server: AnyServer, options: InstrumentOp
   };
 }
 
-/**
- * Node changes behaviour when 'upgrade' or 'connect' has listeners (with none,
- * upgrade requests go to 'request' and CONNECT sockets are closed). So the
- * adapter listens only while the application does, and keeps it that way as
- * the application adds and removes its own listeners.
- */
-function followSocketTakeovers<M>(
-  server: HttpServer,
-  registry: Registry<M>,
-  meta: ((request: RequestInfo) => M) | undefined,
-  cleanups: (() => void)[],
-): void {
+/** Listeners that track sockets taken over by `upgrade` (WebSocket and others) and `CONNECT` handlers. */
+function socketTakeoverListeners<M>(registry: Registry<M>, meta: ((request: RequestInfo) => M) | undefined) {
   const onUpgrade = (req: IncomingMessage, socket: Duplex) => {
     const transport = String(req.headers.upgrade ?? '').toLowerCase() === 'websocket' ? 'websocket' : 'upgrade';
     return meta === undefined ? trackSocket(socket, { registry, transport }) : trackSocket(socket, { registry, transport, meta: meta(req) });
   };
   const onConnect = (req: IncomingMessage, socket: Duplex) =>
     meta === undefined ? trackSocket(socket, { registry, transport: 'tcp' }) : trackSocket(socket, { registry, transport: 'tcp', meta: meta(req) });
-  const ours: Record<string, (...args: never[]) => unknown> = { upgrade: onUpgrade, connect: onConnect };
+  return { upgrade: onUpgrade, connect: onConnect };
+}
 
+/**
+ * Node changes behaviour when some events have listeners: with none, upgrade
+ * requests go to 'request', CONNECT sockets are closed, and `Expect` headers
+ * are answered automatically. So for those events the adapter listens only
+ * while the application does, and keeps it that way as the application adds
+ * and removes its own listeners.
+ */
+function followApplicationListeners(
+  server: HttpServer,
+  ours: Record<string, (...args: never[]) => unknown>,
+  cleanups: (() => void)[],
+): void {
   const sync = (event: string, adding: boolean) => {
     const listener = ours[event];
     if (listener === undefined) return;
@@ -165,14 +188,12 @@ function followSocketTakeovers<M>(
   const onRemoveListener = (event: string | symbol, listener: unknown) => {
     if (typeof event === 'string' && listener !== ours[event]) sync(event, false);
   };
-  sync('upgrade', false);
-  sync('connect', false);
+  for (const event of Object.keys(ours)) sync(event, false);
   server.on('newListener', onNewListener);
   server.on('removeListener', onRemoveListener);
   cleanups.push(() => {
     server.removeListener('newListener', onNewListener);
     server.removeListener('removeListener', onRemoveListener);
-    server.removeListener('upgrade', onUpgrade);
-    server.removeListener('connect', onConnect);
+    for (const [event, listener] of Object.entries(ours)) server.removeListener(event, listener as never);
   });
 }

@@ -1,7 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
-import { pipeline, type Readable } from 'node:stream';
-import type { ConnectionOutcome } from '@lifeline/core';
+import { pipeline, Readable } from 'node:stream';
+import type { ReadableStream } from 'node:stream/web';
+import { InvalidOptionsError, type ConnectionOutcome } from '@lifeline/core';
 import { connectionOf } from './track.js';
 
 /** What a `pipeResponse` or `sendFile` call did. It never rejects: every error is in here and on the connection. */
@@ -37,10 +38,25 @@ type Response = ServerResponse | Http2ServerResponse;
  *
  * @example
  * ```ts
- * const { outcome, error } = await pipeResponse(res, upstream.body);
+ * const upstream = await fetch(url, { signal: connectionOf(res)?.signal });
+ * const { outcome, error } = await pipeResponse(res, upstream.body!); // a web ReadableStream or a Node Readable
  * ```
  */
-export function pipeResponse(res: Response, source: Readable, options: { expectedBytes?: number } = {}): Promise<SendResult> {
+export function pipeResponse(
+  res: Response,
+  source: Readable | ReadableStream<Uint8Array>,
+  options: { expectedBytes?: number } = {},
+): Promise<SendResult> {
+  const expected = options?.expectedBytes;
+  if (expected !== undefined && !(Number.isSafeInteger(expected) && expected >= 0)) {
+    throw new InvalidOptionsError(`pipeResponse: option "expectedBytes": expected a whole number of bytes >= 0, got ${expected}`, ['expectedBytes']);
+  }
+  // A fetch() body is a web ReadableStream: the same pipeline serves it once wrapped.
+  const readable = source instanceof Readable ? source : Readable.fromWeb(source as never);
+  return streamInto(res, readable, expected);
+}
+
+function streamInto(res: Response, source: Readable, expectedBytes: number | undefined): Promise<SendResult> {
   const connection = connectionOf(res);
   let bytes = 0;
   let reported = 0;
@@ -65,8 +81,8 @@ export function pipeResponse(res: Response, source: Readable, options: { expecte
         connection.progress(bytes);
       }
     });
-    if (options.expectedBytes !== undefined) {
-      const expected = options.expectedBytes;
+    if (expectedBytes !== undefined) {
+      const expected = expectedBytes;
       source.once('end', () => {
         if (bytes >= expected) return;
         const error = Object.assign(new Error(`source ended after ${bytes} of ${expected} bytes`), { code: 'LIFELINE_SHORT_READ' });

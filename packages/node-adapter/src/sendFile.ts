@@ -2,6 +2,8 @@ import { open, type FileHandle } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import { extname } from 'node:path';
+import { z } from 'zod';
+import { parseOptions } from '@lifeline/core';
 import { pipeResponse, type SendResult } from './pipeResponse.js';
 import { connectionOf } from './track.js';
 
@@ -27,15 +29,23 @@ export interface SendFileOptions {
 
 type Response = ServerResponse | Http2ServerResponse;
 
+const sendFileOptionsSchema = z.strictObject({
+  contentType: z.string().optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+});
+
+/** Answers with an error status when nothing was sent yet; otherwise the response can only be cut. */
 function answer(res: Response, status: number, text: string, error: Error): SendResult {
   const connection = connectionOf(res);
-  if (!res.headersSent) {
+  if (!res.headersSent && !res.destroyed) {
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
     res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
     res.end(text);
-  } else {
-    connection?.fail('stream-error', error);
+    return { status, bytes: 0, outcome: connection?.outcome, error };
   }
-  return { status, bytes: 0, outcome: connection?.outcome, error };
+  if (connection !== undefined) connection.fail('stream-error', error);
+  else res.destroy();
+  return { status: res.statusCode, bytes: 0, outcome: connection?.outcome, error };
 }
 
 /**
@@ -43,7 +53,8 @@ function answer(res: Response, status: number, text: string, error: Error): Send
  * bug, done safely. Content-Length and Content-Type are set; HEAD gets the
  * headers only; a missing file is a 404 and an unreadable one a 403/500 when
  * nothing was sent yet; every error during streaming is mapped onto the
- * connection (see `pipeResponse`). Never rejects.
+ * connection (see `pipeResponse`). Never rejects; the file is always closed.
+ * Invalid options throw an `InvalidOptionsError` at once (synchronously).
  *
  * @example
  * ```ts
@@ -52,7 +63,12 @@ function answer(res: Response, status: number, text: string, error: Error): Send
  * });
  * ```
  */
-export async function sendFile(res: Response, path: string, options: SendFileOptions = {}): Promise<SendResult> {
+export function sendFile(res: Response, path: string, options: SendFileOptions = {}): Promise<SendResult> {
+  const o = parseOptions(sendFileOptionsSchema, options, 'sendFile');
+  return serveFile(res, path, o);
+}
+
+async function serveFile(res: Response, path: string, options: SendFileOptions): Promise<SendResult> {
   let file: FileHandle;
   try {
     file = await open(path, 'r');
@@ -62,33 +78,33 @@ export async function sendFile(res: Response, path: string, options: SendFileOpt
     if (code === 'EACCES' || code === 'EPERM') return answer(res, 403, 'Forbidden\n', error as Error);
     return answer(res, 500, 'Internal Server Error\n', error as Error);
   }
-  let size: number;
+  let streaming = false;
   try {
     const stat = await file.stat();
     if (!stat.isFile()) {
-      await file.close();
       return answer(res, 404, 'Not Found\n', Object.assign(new Error(`${path} is not a file`), { code: 'EISDIR' }));
     }
-    size = stat.size;
+    const size = stat.size;
+    // The client may have left while the file was being opened.
+    if (res.destroyed || (res as ServerResponse).writableEnded) {
+      return { status: res.statusCode, bytes: 0, outcome: connectionOf(res)?.outcome };
+    }
+    if (!res.headersSent) {
+      res.setHeader('content-length', size);
+      res.setHeader('content-type', options.contentType ?? CONTENT_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream');
+      for (const [name, value] of Object.entries(options.headers ?? {})) res.setHeader(name, value);
+    }
+    const method = (res as { req?: { method?: string } }).req?.method;
+    if (method === 'HEAD' || size === 0) {
+      res.end();
+      return { status: res.statusCode, bytes: 0, outcome: connectionOf(res)?.outcome };
+    }
+    streaming = true; // from here the read stream owns the file and closes it
+    return await pipeResponse(res, file.createReadStream({ start: 0, end: size - 1 }), { expectedBytes: size });
   } catch (error) {
-    await file.close().catch(() => {});
+    // An invalid header value, a failing stat: answered, never thrown.
     return answer(res, 500, 'Internal Server Error\n', error as Error);
+  } finally {
+    if (!streaming) await file.close().catch(() => {});
   }
-  // The client may have left while the file was being opened.
-  if (res.destroyed || (res as ServerResponse).writableEnded) {
-    await file.close();
-    return { status: res.statusCode, bytes: 0, outcome: connectionOf(res)?.outcome };
-  }
-  if (!res.headersSent) {
-    res.setHeader('content-length', size);
-    res.setHeader('content-type', options.contentType ?? CONTENT_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream');
-    for (const [name, value] of Object.entries(options.headers ?? {})) res.setHeader(name, value);
-  }
-  const method = (res as { req?: { method?: string } }).req?.method;
-  if (method === 'HEAD' || size === 0) {
-    await file.close();
-    res.end();
-    return { status: res.statusCode, bytes: 0, outcome: connectionOf(res)?.outcome };
-  }
-  return pipeResponse(res, file.createReadStream({ start: 0, end: size - 1 }), { expectedBytes: size });
 }

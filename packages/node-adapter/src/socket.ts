@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { toErrorInfo, type ConnectionEvent, type ErrorReason, type Registry, type Transport } from '@lifeline/core';
 import { kConnection, TrackedConnection } from './connection.js';
+import { checkRegistry } from './checkRegistry.js';
 import { channels } from './diagnostics.js';
 import { isPeerError, isTimeoutError } from './peerErrors.js';
 
@@ -72,6 +73,7 @@ export class SocketConnection<M = unknown> extends TrackedConnection<M> {
  * ```
  */
 export function trackSocket<M>(socket: Duplex, options: { registry: Registry<M>; transport?: Transport; meta?: M }): SocketConnection<M> {
+  checkRegistry(options, 'trackSocket');
   const tagged = socket as Tagged<Duplex>;
   const existing = tagged[kConnection];
   if (existing !== undefined) return existing as SocketConnection<M>;

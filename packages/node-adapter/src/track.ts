@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse, ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { Registry, Transport } from '@lifeline/core';
+import { checkRegistry } from './checkRegistry.js';
 import { kConnection, type TrackedConnection } from './connection.js';
 import { trackHttp1 } from './http1.js';
 import { trackStream } from './http2.js';
@@ -43,6 +44,7 @@ export function track<M>(
   res: ServerResponse | Http2ServerResponse,
   options: TrackOptions<M>,
 ): TrackedConnection<M> {
+  checkRegistry(options, 'track');
   if (isCompat(req)) {
     const connection = trackStream(req.stream, options);
     (req as { [kConnection]?: unknown })[kConnection] = connection;

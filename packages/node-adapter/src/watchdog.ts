@@ -21,11 +21,14 @@ export interface Watchdog {
   stop(): void;
 }
 
+/** Node turns a timer delay above 2^31 − 1 ms (about 24.8 days) into 1 ms: refuse such values at the boundary. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 const watchdogOptionsSchema = z
   .strictObject({
-    idleTimeout: z.number().positive().optional(),
-    maxAge: z.number().positive().optional(),
-    interval: z.number().positive().optional(),
+    idleTimeout: z.number().positive().max(MAX_TIMER_MS).optional(),
+    maxAge: z.number().positive().max(MAX_TIMER_MS).optional(),
+    interval: z.number().min(1).max(MAX_TIMER_MS).optional(),
     onStale: functionOption<(connection: ConnectionInfo) => void>('a function').optional(),
   })
   .refine((o) => o.idleTimeout !== undefined || o.maxAge !== undefined, {
@@ -48,7 +51,7 @@ const watchdogOptionsSchema = z
 export function startWatchdog(registry: Registry<never> | Registry<unknown>, options: WatchdogOptions): Watchdog {
   const o = parseOptions(watchdogOptionsSchema, options, 'startWatchdog');
   const smallest = Math.min(o.idleTimeout ?? Infinity, o.maxAge ?? Infinity);
-  const interval = o.interval ?? Math.max(10, Math.floor(smallest / 4));
+  const interval = o.interval ?? Math.min(MAX_TIMER_MS, Math.max(10, Math.floor(smallest / 4)));
   const sweep = (): number => {
     const stale = new Map<number, ConnectionInfo>();
     if (o.idleTimeout !== undefined) for (const c of registry.list({ idleFor: o.idleTimeout })) stale.set(c.id, c);

@@ -47,6 +47,7 @@ export function wrapHandler<M = unknown, Q extends Req = IncomingMessage, S exte
       if ((res as { writableEnded?: boolean }).writableEnded) return;
       if (connection !== undefined) connection.fail('handler-error', error);
       else if (!res.headersSent) {
+        for (const name of res.getHeaderNames()) res.removeHeader(name);
         res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
         res.end('Internal Server Error\n');
       } else res.destroy();
