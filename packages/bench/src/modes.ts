@@ -80,6 +80,25 @@ function lifelineInstrument(journalSize: number | undefined): ServerMode {
   };
 }
 
+/**
+ * The trackers most servers write today: each request in a Map, deleted when
+ * `watch` says the response is done. Only `watch` differs between them.
+ */
+function liveMapMode(watch: (res: ServerResponse, done: () => void) => void): ServerMode {
+  const live = new Map<number, ServerResponse>();
+  let seq = 0;
+  return {
+    attach: ignore,
+    onRequest(_req, res) {
+      const id = ++seq;
+      live.set(id, res);
+      watch(res, () => void live.delete(id));
+    },
+    serveFile: serveFileByHand,
+    tracked: () => live.size,
+  };
+}
+
 export function createMode(name: ModeName): ServerMode {
   switch (name) {
     case 'bare':
@@ -97,35 +116,12 @@ export function createMode(name: ModeName): ServerMode {
         tracked: () => registry.size,
       };
     }
-    case 'on-finished': {
-      const live = new Map<number, ServerResponse>();
-      let seq = 0;
-      return {
-        attach: ignore,
-        onRequest(_req, res) {
-          const id = ++seq;
-          live.set(id, res);
-          onFinished(res, () => live.delete(id));
-        },
-        serveFile: serveFileByHand,
-        tracked: () => live.size,
-      };
-    }
-    case 'handwritten': {
-      const live = new Map<number, ServerResponse>();
-      let seq = 0;
-      return {
-        attach: ignore,
-        onRequest(_req, res) {
-          const id = ++seq;
-          live.set(id, res);
-          const done = (): void => void live.delete(id);
-          res.once('finish', done);
-          res.once('close', done);
-        },
-        serveFile: serveFileByHand,
-        tracked: () => live.size,
-      };
-    }
+    case 'on-finished':
+      return liveMapMode((res, done) => onFinished(res, done));
+    case 'handwritten':
+      return liveMapMode((res, done) => {
+        res.once('finish', done);
+        res.once('close', done);
+      });
   }
 }

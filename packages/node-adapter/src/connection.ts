@@ -27,6 +27,17 @@ export function handlesOf(registry: Registry<never>): Map<ConnectionId, TrackedC
   return handles;
 }
 
+/**
+ * Ends connection `id` of `registry` as `errored` for `reason`: through its
+ * handle when the adapter tracks it (so the transport is answered or cut), or
+ * on the registry alone for one opened there directly (nothing to cut).
+ */
+export function failById(registry: Registry<never> | Registry<unknown>, id: ConnectionId, reason: ErrorReason): void {
+  const handle = handlesOf(registry as Registry<never>).get(id);
+  if (handle !== undefined) handle.fail(reason);
+  else registry.dispatch(id, { type: 'ERROR', reason });
+}
+
 function isFinal(state: ConnectionState): boolean {
   return state === 'finished' || state === 'closed' || state === 'errored';
 }

@@ -1,7 +1,7 @@
 import type { Server } from 'node:net';
 import { z } from 'zod';
 import { parseOptions, type Registry } from '@lifeline/core';
-import { handlesOf } from './connection.js';
+import { failById, handlesOf } from './connection.js';
 import { sessionsOf } from './http2Sessions.js';
 import { MAX_TIMER_MS } from './watchdog.js';
 
@@ -81,12 +81,9 @@ export function drain(registry: Registry<never> | Registry<unknown>, options: Dr
     });
     const timer = setTimeout(() => {
       forcing = true;
-      const handles = handlesOf(registry as Registry<never>);
       for (const info of registry.list()) {
         forced++;
-        const handle = handles.get(info.id);
-        if (handle !== undefined) handle.fail('shutdown');
-        else registry.dispatch(info.id, { type: 'ERROR', reason: 'shutdown' });
+        failById(registry, info.id, 'shutdown');
       }
       finish();
     }, deadline);

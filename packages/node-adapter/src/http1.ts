@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { toErrorInfo, type CloseReason, type ConnectionEvent, type ErrorReason, type Registry, type Transport } from '@lifeline/core';
+import type { ConnectionEvent, ErrorReason, Registry, Transport } from '@lifeline/core';
 import { kConnection, TrackedConnection } from './connection.js';
 import { channels } from './diagnostics.js';
-import { isPeerError, isTimeoutError } from './peerErrors.js';
+import { endingFact, FINISH } from './endingFacts.js';
+import { answerPlain } from './plainAnswer.js';
 
 /** Set on a socket once its `timeout` listener is attached (one per socket, never one per request). */
 const kWatched = Symbol('lifeline.watched');
@@ -62,20 +63,6 @@ function onResponseClose(this: TaggedResponse): void {
   this[kConnection]?.responseClosed();
 }
 
-const FINISH: ConnectionEvent = Object.freeze({ type: 'FINISH' });
-
-/** Maps what is known at the end of an unfinished response onto a terminal fact. */
-function endingFact(error: Error | null | undefined, timedOut: boolean, fallback: CloseReason, destroyedByServer: boolean): ConnectionEvent {
-  if (timedOut || isTimeoutError(error)) {
-    return error ? { type: 'ERROR', reason: 'timeout', error: toErrorInfo(error) } : { type: 'ERROR', reason: 'timeout' };
-  }
-  if (error) {
-    if (isPeerError(error)) return { type: 'CLOSE', reason: 'reset' };
-    return { type: 'ERROR', reason: destroyedByServer ? 'destroyed' : 'socket-error', error: toErrorInfo(error) };
-  }
-  return { type: 'CLOSE', reason: fallback };
-}
-
 /** An HTTP/1 (or HTTPS) request/response pair. */
 export class Http1Connection<M = unknown> extends TrackedConnection<M> {
   constructor(
@@ -95,7 +82,7 @@ export class Http1Connection<M = unknown> extends TrackedConnection<M> {
   /** The response finished. `finish` is not proof of delivery: a reset socket can still emit it (Node 20). */
   responseFinished(): void {
     const socketError = this.req.socket.errored;
-    if (socketError) this.apply(this.withHeaders(endingFact(socketError, false, 'reset', false)));
+    if (socketError) this.apply(this.withHeaders(endingFact(socketError, false, 'reset', 'socket-error')));
     else this.apply(FINISH);
   }
 
@@ -104,14 +91,14 @@ export class Http1Connection<M = unknown> extends TrackedConnection<M> {
     if (this.res.writableFinished) return this.responseFinished();
     const resError = this.res.errored;
     const error = resError ?? this.req.socket.errored;
-    this.apply(this.withHeaders(endingFact(error, this.timedOut, 'aborted', resError != null && resError === error)));
+    this.apply(this.withHeaders(endingFact(error, this.timedOut, 'aborted', resError != null ? 'destroyed' : 'socket-error')));
   }
 
   /** The socket closed while this response was still queued behind others (pipelining). */
   socketGone(): void {
     if (this.isEnded) return;
     if (this.res.writableFinished) return this.responseFinished();
-    this.apply(this.withHeaders(endingFact(this.req.socket.errored, this.timedOut, 'session-closed', false)));
+    this.apply(this.withHeaders(endingFact(this.req.socket.errored, this.timedOut, 'session-closed', 'socket-error')));
   }
 
   /** Record that headers went out before a non-finish ending, for the journal. */
@@ -125,12 +112,8 @@ export class Http1Connection<M = unknown> extends TrackedConnection<M> {
   protected terminate(reason: ErrorReason): void {
     const res = this.res;
     if (!res.headersSent && !res.writableEnded && !res.destroyed) {
-      const status = reason === 'timeout' || reason === 'shutdown' ? 503 : 500;
-      // Headers the handler set (content-length, content-encoding, cookies) do not describe this answer.
-      for (const name of res.getHeaderNames()) res.removeHeader(name);
-      const body = status === 503 ? 'Service Unavailable\n' : 'Internal Server Error\n';
-      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length, connection: 'close' });
-      res.end(body);
+      const unavailable = reason === 'timeout' || reason === 'shutdown';
+      answerPlain(res, unavailable ? 503 : 500, unavailable ? 'Service Unavailable\n' : 'Internal Server Error\n', { connection: 'close' });
     } else if (!res.destroyed) {
       res.destroy();
     }
@@ -184,7 +167,7 @@ export function trackHttp1<M>(req: IncomingMessage, res: ServerResponse, options
     id = registry.open(open);
   } else {
     transport = options.transport ?? ((socket as { encrypted?: boolean }).encrypted ? 'https' : 'http1');
-    id = registry.open(options.meta === undefined ? { transport } : { transport, meta: options.meta });
+    id = registry.open({ transport, meta: options.meta });
   }
   const connection = new Http1Connection<M>(id, registry, transport, req, res);
   taggedRes[kConnection] = connection as Http1Connection;

@@ -1,14 +1,11 @@
 import { constants, type Http2Session, type ServerHttp2Stream } from 'node:http2';
-import type { ConnectionEvent, ErrorReason, Registry } from '@lifeline/core';
-import { toErrorInfo } from '@lifeline/core';
+import { toErrorInfo, type ErrorReason, type Registry } from '@lifeline/core';
 import { kConnection, TrackedConnection } from './connection.js';
 import { checkRegistry } from './checkRegistry.js';
 import { channels } from './diagnostics.js';
-import { isPeerError, isTimeoutError } from './peerErrors.js';
+import { FINISH, isPeerError, isTimeoutError, timeoutFact } from './endingFacts.js';
 
 type Tagged<T> = T & { [kConnection]?: Http2Connection };
-
-const FINISH: ConnectionEvent = Object.freeze({ type: 'FINISH' });
 
 function onStreamClose(this: Tagged<ServerHttp2Stream>): void {
   this[kConnection]?.streamClosed();
@@ -46,9 +43,7 @@ export class Http2Connection<M = unknown> extends TrackedConnection<M> {
     const rst = stream.rstCode ?? constants.NGHTTP2_NO_ERROR;
     if (!error && rst === constants.NGHTTP2_NO_ERROR && stream.writableFinished) return this.apply(FINISH);
     if (stream.headersSent && this.registry.state(this.id) === 'open') this.apply({ type: 'HEADERS' });
-    if (this.timedOut || isTimeoutError(error)) {
-      return this.apply(error ? { type: 'ERROR', reason: 'timeout', error: toErrorInfo(error) } : { type: 'ERROR', reason: 'timeout' });
-    }
+    if (this.timedOut || isTimeoutError(error)) return this.apply(timeoutFact(error));
     // A RST_STREAM surfaces as ERR_HTTP2_STREAM_ERROR with its code. Node 20 shows no difference between one the
     // peer sent and one the app sent with stream.close(code), so both count as a reset (closed); a server-side
     // failure the app wants recorded as such goes through connection.fail(), which records ERROR first.
@@ -89,7 +84,7 @@ export function trackStream<M>(stream: ServerHttp2Stream, options: { registry: R
   const existing = tagged[kConnection];
   if (existing !== undefined) return existing as Http2Connection<M>;
   const registry = options.registry;
-  const id = options.meta === undefined ? registry.open({ transport: 'http2' }) : registry.open({ transport: 'http2', meta: options.meta });
+  const id = registry.open({ transport: 'http2', meta: options.meta });
   const connection = new Http2Connection<M>(id, registry, stream, stream.session);
   tagged[kConnection] = connection as Http2Connection;
   if (channels.open.hasSubscribers) channels.open.publish({ id, transport: 'http2', registry, target: stream });

@@ -104,32 +104,27 @@ export function instrument<M = unknown>(server: AnyServer, options: InstrumentOp
   const meta = parsed.meta as ((request: RequestInfo) => M) | undefined;
   const registry: Registry<M> = (options.registry as Registry<M> | undefined) ?? registryFor<M>(options);
   const cleanups: (() => void)[] = [];
-  const on = (event: string, listener: (...args: never[]) => void, prepend = true) => {
-    if (prepend) server.prependListener(event, listener as never);
-    else server.on(event, listener as never);
+  const on = (event: string, listener: (...args: never[]) => void) => {
+    server.prependListener(event, listener as never);
     cleanups.push(() => server.removeListener(event, listener as never));
   };
+  // Without `meta`, every request shares one options object: nothing is allocated per request.
+  const plain = { registry };
+  const optionsFor = (info: RequestInfo) => (meta === undefined ? plain : { registry, meta: meta(info) });
 
   if (isHttp2Server(server)) {
     // The compat API's 'request' is emitted from the server's own 'stream' listener, so this covers both.
-    const plain = { registry }; // allocated once, not per stream
     const onStream = (stream: ServerHttp2Stream, headers: Http2Headers) =>
-      meta === undefined
-        ? trackStream(stream, plain)
-        : trackStream(stream, { registry, meta: meta({ method: headers[':method'], url: headers[':path'], headers }) });
+      trackStream(stream, meta === undefined ? plain : optionsFor({ method: headers[':method'], url: headers[':path'], headers }));
     on('stream', onStream);
     // With allowHTTP1, HTTP/1.1 requests reach the server as 'request' without a stream.
     const onHttp1Request = (req: IncomingMessage, res: ServerResponse) => {
-      if (req.httpVersionMajor !== 1) return;
-      if (meta === undefined) trackHttp1(req, res, plain);
-      else trackHttp1(req, res, { registry, meta: meta(req) });
+      if (req.httpVersionMajor === 1) trackHttp1(req, res, optionsFor(req));
     };
     on('request', onHttp1Request);
     cleanups.push(rememberSessions(server));
   } else {
-    const plain = { registry }; // allocated once, not per request
-    const onRequest = (req: IncomingMessage, res: ServerResponse) =>
-      meta === undefined ? trackHttp1(req, res, plain) : trackHttp1(req, res, { registry, meta: meta(req) });
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => trackHttp1(req, res, optionsFor(req));
     on('request', onRequest);
     // Requests routed to these events never reach 'request'; listening to them changes Node's
     // behaviour (no automatic 100 Continue / 417), so the adapter follows the application's listeners.
@@ -154,10 +149,9 @@ export function instrument<M = unknown>(server: AnyServer, options: InstrumentOp
 function socketTakeoverListeners<M>(registry: Registry<M>, meta: ((request: RequestInfo) => M) | undefined) {
   const onUpgrade = (req: IncomingMessage, socket: Duplex) => {
     const transport = String(req.headers.upgrade ?? '').toLowerCase() === 'websocket' ? 'websocket' : 'upgrade';
-    return meta === undefined ? trackSocket(socket, { registry, transport }) : trackSocket(socket, { registry, transport, meta: meta(req) });
+    return trackSocket(socket, { registry, transport, meta: meta?.(req) });
   };
-  const onConnect = (req: IncomingMessage, socket: Duplex) =>
-    meta === undefined ? trackSocket(socket, { registry, transport: 'tcp' }) : trackSocket(socket, { registry, transport: 'tcp', meta: meta(req) });
+  const onConnect = (req: IncomingMessage, socket: Duplex) => trackSocket(socket, { registry, transport: 'tcp', meta: meta?.(req) });
   return { upgrade: onUpgrade, connect: onConnect };
 }
 

@@ -5,6 +5,7 @@ import { extname } from 'node:path';
 import { z } from 'zod';
 import { parseOptions } from '@lifeline/core';
 import { pipeResponse, type SendResult } from './pipeResponse.js';
+import { answerPlain } from './plainAnswer.js';
 import { connectionOf } from './track.js';
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -38,9 +39,7 @@ const sendFileOptionsSchema = z.strictObject({
 function answer(res: Response, status: number, text: string, error: Error): SendResult {
   const connection = connectionOf(res);
   if (!res.headersSent && !res.destroyed) {
-    for (const name of res.getHeaderNames()) res.removeHeader(name);
-    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-    res.end(text);
+    answerPlain(res, status, text);
     return { status, bytes: 0, outcome: connection?.outcome, error };
   }
   if (connection !== undefined) connection.fail('stream-error', error);

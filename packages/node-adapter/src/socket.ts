@@ -1,9 +1,9 @@
 import type { Duplex } from 'node:stream';
-import { toErrorInfo, type ConnectionEvent, type ErrorReason, type Registry, type Transport } from '@lifeline/core';
+import type { ErrorReason, Registry, Transport } from '@lifeline/core';
 import { kConnection, TrackedConnection } from './connection.js';
 import { checkRegistry } from './checkRegistry.js';
 import { channels } from './diagnostics.js';
-import { isPeerError, isTimeoutError } from './peerErrors.js';
+import { endingFact, FINISH } from './endingFacts.js';
 
 type Tagged<T> = T & { [kConnection]?: SocketConnection };
 
@@ -16,8 +16,6 @@ function onFinish(this: Tagged<Duplex>): void {
 function onEnd(this: Tagged<Duplex>): void {
   this[kConnection]?.markPeerEnded();
 }
-
-const FINISH: ConnectionEvent = Object.freeze({ type: 'FINISH' });
 
 /**
  * A raw socket taken over by `upgrade` (WebSocket and others) or `CONNECT`,
@@ -50,11 +48,8 @@ export class SocketConnection<M = unknown> extends TrackedConnection<M> {
 
   socketClosed(): void {
     const error = this.socket.errored;
-    if (isTimeoutError(error)) return this.apply({ type: 'ERROR', reason: 'timeout', error: toErrorInfo(error) });
-    if (error && !isPeerError(error)) return this.apply({ type: 'ERROR', reason: 'socket-error', error: toErrorInfo(error) });
-    if (error) return this.apply({ type: 'CLOSE', reason: 'reset' });
-    if (!this.peerEndedFirst && (this.ourEndFinished || this.socket.writableFinished)) return this.apply(FINISH);
-    this.apply({ type: 'CLOSE', reason: 'aborted' });
+    if (!error && !this.peerEndedFirst && (this.ourEndFinished || this.socket.writableFinished)) return this.apply(FINISH);
+    this.apply(endingFact(error, false, 'aborted', 'socket-error'));
   }
 
   protected terminate(_reason: ErrorReason): void {
@@ -79,7 +74,7 @@ export function trackSocket<M>(socket: Duplex, options: { registry: Registry<M>;
   if (existing !== undefined) return existing as SocketConnection<M>;
   const registry = options.registry;
   const transport = options.transport ?? 'tcp';
-  const id = options.meta === undefined ? registry.open({ transport }) : registry.open({ transport, meta: options.meta });
+  const id = registry.open({ transport, meta: options.meta });
   const connection = new SocketConnection<M>(id, registry, transport, socket);
   tagged[kConnection] = connection as SocketConnection;
   if (channels.open.hasSubscribers) channels.open.publish({ id, transport, registry, target: socket });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { functionOption, parseOptions, type ConnectionInfo, type Registry } from '@lifeline/core';
-import { handlesOf } from './connection.js';
+import { failById } from './connection.js';
 
 /** Options of {@link startWatchdog}. */
 export interface WatchdogOptions {
@@ -56,17 +56,13 @@ export function startWatchdog(registry: Registry<never> | Registry<unknown>, opt
     const stale = new Map<number, ConnectionInfo>();
     if (o.idleTimeout !== undefined) for (const c of registry.list({ idleFor: o.idleTimeout })) stale.set(c.id, c);
     if (o.maxAge !== undefined) for (const c of registry.list({ olderThan: o.maxAge })) stale.set(c.id, c);
-    const handles = handlesOf(registry as Registry<never>);
     for (const info of stale.values()) {
       try {
         o.onStale?.(info);
       } catch (error) {
         console.error('lifeline: watchdog onStale threw:', error);
       }
-      const handle = handles.get(info.id);
-      // A connection opened on the registry directly has no transport to cut: release its bookkeeping.
-      if (handle !== undefined) handle.fail('timeout');
-      else registry.dispatch(info.id, { type: 'ERROR', reason: 'timeout' });
+      failById(registry, info.id, 'timeout');
     }
     return stale.size;
   };

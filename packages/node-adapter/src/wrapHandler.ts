@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Registry } from '@lifeline/core';
 import type { TrackedConnection } from './connection.js';
+import { answerPlain } from './plainAnswer.js';
 import { connectionOf, track } from './track.js';
 
 type Req = IncomingMessage | Http2ServerRequest;
@@ -46,11 +47,8 @@ export function wrapHandler<M = unknown, Q extends Req = IncomingMessage, S exte
       // A throw after res.end() fails nothing the client sees: the response completes (it was reported above).
       if ((res as { writableEnded?: boolean }).writableEnded) return;
       if (connection !== undefined) connection.fail('handler-error', error);
-      else if (!res.headersSent) {
-        for (const name of res.getHeaderNames()) res.removeHeader(name);
-        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
-        res.end('Internal Server Error\n');
-      } else res.destroy();
+      else if (!res.headersSent) answerPlain(res, 500, 'Internal Server Error\n');
+      else res.destroy();
     };
     try {
       const result = handler(req, res, connection);

@@ -20,40 +20,42 @@ function collect(registry: Registry): ReleasedConnection[] {
   return releases;
 }
 
-/** An instrumented node:http server on 127.0.0.1, port 0. */
-export async function startHttp1(
-  handler: http.RequestListener,
-  options: http.ServerOptions = {},
-): Promise<TestServer<http.Server>> {
-  const server = http.createServer(options);
+/**
+ * Instruments `server` with a fresh registry (journal 16) that records every
+ * release, and listens on 127.0.0.1, port 0. The adapter prepends its
+ * listeners, so handlers may be attached before this.
+ */
+async function listenInstrumented<S extends http.Server | http2.Http2Server>(server: S, closeConnections: () => void): Promise<TestServer<S>> {
   const registry = createRegistry({ journalSize: 16 });
   const releases = collect(registry);
   const instrumentation = instrument(server, { registry });
-  server.on('request', handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
   return {
     server,
-    port,
+    port: (server.address() as AddressInfo).port,
     registry,
     instrumentation,
     releases,
     close: () =>
       new Promise<void>((resolve) => {
-        server.closeAllConnections();
+        closeConnections();
         server.close(() => resolve());
       }),
   };
 }
 
+/** An instrumented node:http server on 127.0.0.1, port 0. */
+export function startHttp1(handler: http.RequestListener, options: http.ServerOptions = {}): Promise<TestServer<http.Server>> {
+  const server = http.createServer(options);
+  server.on('request', handler);
+  return listenInstrumented(server, () => server.closeAllConnections());
+}
+
 /** An instrumented node:http2 cleartext server on 127.0.0.1, port 0. */
-export async function startHttp2(
+export function startHttp2(
   handlers: { stream?: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void; request?: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void },
 ): Promise<TestServer<http2.Http2Server>> {
   const server = http2.createServer();
-  const registry = createRegistry({ journalSize: 16 });
-  const releases = collect(registry);
-  const instrumentation = instrument(server, { registry });
   if (handlers.stream) server.on('stream', handlers.stream);
   if (handlers.request) server.on('request', handlers.request);
   const sessions = new Set<http2.ServerHttp2Session>();
@@ -61,20 +63,9 @@ export async function startHttp2(
     sessions.add(s);
     s.on('close', () => sessions.delete(s));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    server,
-    port,
-    registry,
-    instrumentation,
-    releases,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sessions) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  return listenInstrumented(server, () => {
+    for (const s of sessions) s.destroy();
+  });
 }
 
 /** Polls until `condition` holds; fails with `what` after `timeoutMs`. */
