@@ -3,6 +3,7 @@ import type { ConnectionOutcome } from '@lifeline/core';
 import { connectionOf } from '../src/index.js';
 import { rawRequest } from '../src/testing/index.js';
 import { get, rawClient, startHttp1, waitFor, type TestServer } from './helpers/server.js';
+import { nodePaths } from './helpers/nodePaths.js';
 
 let t: TestServer<import('node:http').Server> | undefined;
 afterEach(async () => {
@@ -27,7 +28,7 @@ describe('connection.onEnd', () => {
     expect(removedCalled).toBe(false);
   });
 
-  it('fires for pipelined responses whose socket died, which get neither finish nor close', async () => {
+  it('fires once for each pipelined response whose socket died (Node 20/22 give the queued ones neither finish nor close)', async () => {
     const ended: string[] = [];
     const resEvents: string[] = [];
     t = await startHttp1((req, res) => {
@@ -42,7 +43,7 @@ describe('connection.onEnd', () => {
     c.destroy();
     await waitFor(() => ended.length === 3, 'three ends');
     expect(ended.sort()).toEqual(['/first:closed:CLOSE', '/second:closed:CLOSE', '/third:closed:CLOSE']);
-    expect(resEvents).toEqual(['/first:close']);
+    expect(resEvents.sort()).toEqual(nodePaths.queuedResponseGetsClose ? ['/first:close', '/second:close', '/third:close'] : ['/first:close']);
   });
 
   it('called after the end, it still fires (on a microtask), like on-finished', async () => {
