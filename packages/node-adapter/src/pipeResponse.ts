@@ -63,14 +63,31 @@ function streamInto(res: Response, source: Readable, expectedBytes: number | und
   let reportedAt = Date.now();
   let sourceError: Error | undefined;
   return new Promise<SendResult>((resolve) => {
+    let settled = false;
+    const settle = (error: Error | null | undefined) => {
+      if (settled) return;
+      settled = true;
+      off();
+      const reported = sourceError ?? error;
+      resolve({ status: res.statusCode, bytes, outcome: connection?.outcome, ...(reported ? { error: reported } : {}) });
+    };
+    // However the connection ends (a client gone, a queued pipelined response whose socket died, the
+    // watchdog, drain, fail()), the source is destroyed, closing its file, and the call settles once it
+    // has closed. pipeline's own callback is not enough: it waits for the response to close, and a queued
+    // pipelined response on Node 20/22 never does.
+    const stopOnEnd = (outcome: ConnectionOutcome | undefined) => {
+      if (outcome === 'finished') return;
+      if (source.closed) return settle(undefined);
+      source.once('close', () => settle(undefined));
+      source.destroy();
+    };
+    const off = connection !== undefined ? connection.onEnd(stopOnEnd) : onUntrackedResponseGone(res, () => stopOnEnd(undefined));
     // Registered before pipeline's own listeners: the fact is recorded before pipeline destroys the response.
     source.once('error', (error: Error) => {
       sourceError ??= error;
       connection?.fail('stream-error', error, { terminate: false });
     });
-    pipeline(source, res as NodeJS.WritableStream, (error) => {
-      resolve({ status: res.statusCode, bytes, outcome: connection?.outcome, ...(sourceError ?? error ? { error: sourceError ?? error! } : {}) });
-    });
+    pipeline(source, res as NodeJS.WritableStream, settle);
     source.on('data', (chunk: { length: number }) => {
       bytes += chunk.length;
       if (connection === undefined) return;
@@ -92,4 +109,17 @@ function streamInto(res: Response, source: Readable, expectedBytes: number | und
       });
     }
   });
+}
+
+/**
+ * For a response nobody tracks: an HTTP/1 response still queued behind another
+ * on its socket gets no event of its own when the socket dies (Node 20 and 22),
+ * so the socket's `close` stands in. Returns the function that stops listening.
+ */
+function onUntrackedResponseGone(res: Response, gone: () => void): () => void {
+  const http1 = res as ServerResponse;
+  const socket = http1.req?.socket;
+  if (http1.socket !== null || socket === undefined || typeof socket.once !== 'function') return () => {};
+  socket.once('close', gone);
+  return () => socket.removeListener('close', gone);
 }

@@ -84,8 +84,9 @@ async function serveFile(res: Response, path: string, options: SendFileOptions):
       return answer(res, 404, 'Not Found\n', Object.assign(new Error(`${path} is not a file`), { code: 'EISDIR' }));
     }
     const size = stat.size;
-    // The client may have left while the file was being opened.
-    if (res.destroyed || (res as ServerResponse).writableEnded) {
+    // The client may have left while the file was being opened (for a queued pipelined response on
+    // Node 20/22 only the tracked connection knows: the response itself is never told).
+    if (res.destroyed || (res as ServerResponse).writableEnded || connectionOf(res)?.outcome !== undefined) {
       return { status: res.statusCode, bytes: 0, outcome: connectionOf(res)?.outcome };
     }
     if (!res.headersSent) {

@@ -1,6 +1,9 @@
+import fs from 'node:fs';
 import type http from 'node:http';
-import { describe, expect, it } from 'vitest';
-import { connectionOf } from '../src/index.js';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectionOf, sendFile } from '../src/index.js';
 import { checkNoLeaks } from '../src/testing/index.js';
 import { nodePaths } from './helpers/nodePaths.js';
 
@@ -87,5 +90,30 @@ describe('checkNoLeaks (@lifeline/node-adapter/testing)', () => {
     expect(report.outcomes.finished).toBeGreaterThan(0);
     expect(report.outcomes.closed).toBeGreaterThan(0);
     expect(report.connections).toBe(report.outcomes.finished + report.outcomes.closed + report.outcomes.errored);
+  }, 60_000);
+});
+
+describe('checkNoLeaks: files a handler leaves open', () => {
+  let dir: string;
+  let file: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifeline-checknoleaks-'));
+    file = path.join(dir, 'download.bin');
+    fs.writeFileSync(file, Buffer.alloc(2 * 1024 * 1024, 'd'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it.runIf(process.platform === 'linux')('finds the naive createReadStream().pipe(res): a client that leaves mid-body leaves the file open', async () => {
+    const { message, cause } = await failure(
+      checkNoLeaks((_req, res) => void fs.createReadStream(file).pipe(res), { numRuns: 40, seed: 7, settleMs: 300 }),
+    );
+    expect(cause).toContain(`file descriptor(s) opened during the run still open after every connection ended: ${file}`);
+    expect(message).toMatch(/Counterexample/);
+  }, 60_000);
+
+  it('passes the same download served with sendFile', async () => {
+    const report = await checkNoLeaks((_req, res) => void sendFile(res, file), { numRuns: 40, seed: 7 });
+    expect(report.runs).toBe(40);
+    expect(report.outcomes.closed).toBeGreaterThan(0);
   }, 60_000);
 });

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { createRegistry, type ConnectionId, type ConnectionOutcome } from '@lifeline/core';
 import { instrument } from '../instrument.js';
 import { rawRequest, runKeepAlive, runRawClient, type ClientBehaviour } from './clients.js';
+import { newDescriptors, openFileDescriptors } from './descriptors.js';
 
 /** Options of {@link checkNoLeaks}. */
 export interface CheckNoLeaksOptions {
@@ -22,6 +23,12 @@ export interface CheckNoLeaksOptions {
   settleMs?: number;
   /** A client reading a response gives up after this many ms (a handler that never answers). Default 5,000. */
   clientTimeoutMs?: number;
+  /**
+   * Also require that every file the process opened during a run is closed once the run's connections
+   * ended (a handler that leaves a file stream open after its client left is the original bug). Read
+   * from /proc/self/fd, so checked on Linux only. Default `true`.
+   */
+  descriptors?: boolean;
 }
 
 /** What a passing {@link checkNoLeaks} saw. */
@@ -103,6 +110,8 @@ export async function checkNoLeaks(handler: http.RequestListener, options: Check
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const port = (server.address() as AddressInfo).port;
+      const descriptorsBefore = options.descriptors === false ? undefined : openFileDescriptors();
+      const filesLeftOpen = () => newDescriptors(descriptorsBefore, openFileDescriptors());
       const tagged = (path: string, tag: string) => `${path}${path.includes('?') ? '&' : '?'}lifeline-tag=${tag}`;
       try {
         await Promise.all(
@@ -123,6 +132,10 @@ export async function checkNoLeaks(handler: http.RequestListener, options: Check
               (options.inFlight ? `, inFlight() = ${options.inFlight()} (${baseline} before this run)` : '') +
               ` after every client left: ${JSON.stringify(registry.list())}`,
           );
+        }
+        if (descriptorsBefore !== undefined && !(await settled(() => filesLeftOpen().length === 0, settleMs))) {
+          const open = filesLeftOpen();
+          throw new Error(`leak: ${open.length} file descriptor(s) opened during the run still open after every connection ended: ${[...new Set(open)].join(', ')}`);
         }
         for (const [id, count] of releases) if (count !== 1) throw new Error(`connection ${id} was released ${count} times`);
         if (releases.size !== registry.stats().opened) throw new Error(`${registry.stats().opened} opened, ${releases.size} released`);
