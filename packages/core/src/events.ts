@@ -21,6 +21,7 @@ export const closeReasons = [
   'reset', // the connection was reset (ECONNRESET, RST)
   'cancelled', // the peer cancelled this stream only (HTTP/2 RST_STREAM CANCEL)
   'session-closed', // the multiplexing session/socket went away (GOAWAY, session destroy, dead pipelined socket)
+  'bad-request', // the peer sent something unparseable (an HTTP parser error): the peer's fault, not the server's
 ] as const;
 export type CloseReason = (typeof closeReasons)[number];
 
@@ -46,6 +47,8 @@ export const finishEventSchema = z.object({ type: z.literal('FINISH'), bytesSent
 export const closeEventSchema = z.object({
   type: z.literal('CLOSE'),
   reason: z.enum(closeReasons),
+  /** The transport's own word for it: an HTTP parser error (`HPE_INVALID_CHUNK_SIZE`), a WebSocket close code, ... */
+  code: z.string().optional(),
   bytesSent: bytes.optional(),
 });
 /** The server side failed. */

@@ -23,6 +23,22 @@ function codeOf(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/** Node's HTTP parser error codes (`HPE_*`): what the peer sent could not be parsed, or stopped mid-message. */
+function parserErrorCode(error: unknown): string | undefined {
+  const code = codeOf(error);
+  return code !== undefined && code.startsWith('HPE_') ? code : undefined;
+}
+
+/**
+ * A request the client broke off or garbled. A FIN in the middle of a message
+ * (`HPE_INVALID_EOF_STATE`: an abandoned upload) is the peer leaving; any other
+ * parser error is a malformed request (Node answers 400 and cuts the socket).
+ * Either way it is the peer's doing: `closed`, never `errored`.
+ */
+function clientParseFact(code: string): ConnectionEvent {
+  return code === 'HPE_INVALID_EOF_STATE' ? { type: 'CLOSE', reason: 'aborted', code } : { type: 'CLOSE', reason: 'bad-request', code };
+}
+
 export function isPeerError(error: unknown): boolean {
   const code = codeOf(error);
   return code !== undefined && PEER_ERROR_CODES.has(code);
@@ -55,6 +71,8 @@ export function endingFact(
 ): ConnectionEvent {
   if (timedOut || isTimeoutError(error)) return timeoutFact(error);
   if (error) {
+    const parserCode = parserErrorCode(error);
+    if (parserCode !== undefined) return clientParseFact(parserCode);
     if (isPeerError(error)) return { type: 'CLOSE', reason: 'reset' };
     return { type: 'ERROR', reason: nonPeerReason, error: toErrorInfo(error) };
   }

@@ -12,8 +12,31 @@ const kWatched = Symbol('lifeline.watched');
 const kTimedOut = Symbol('lifeline.timedOut');
 /** Responses queued behind another on a pipelining socket; created only when one is. */
 const kQueued = Symbol('lifeline.queued');
+/** The parser error Node handed to an application's `clientError` listener (which then owns the socket). */
+const kClientError = Symbol('lifeline.clientError');
 
-type TaggedSocket = Socket & { [kWatched]?: true; [kTimedOut]?: true | undefined; [kQueued]?: Set<Http1Connection> };
+type TaggedSocket = Socket & {
+  [kWatched]?: true;
+  [kTimedOut]?: true | undefined;
+  [kQueued]?: Set<Http1Connection>;
+  [kClientError]?: Error;
+};
+
+/**
+ * Without a `clientError` listener Node destroys the socket with the parser
+ * error (`socket.errored`); with one, the error goes to the listener only. The
+ * adapter listens only while the application does (listening changes Node's
+ * behaviour) and keeps the error on the socket, so a malformed request is
+ * classified the same either way.
+ */
+export function onClientError(error: Error, socket: Socket): void {
+  (socket as TaggedSocket)[kClientError] = error;
+}
+
+/** What the socket died of: its own error, or the parser error an application's clientError listener was given. */
+function socketError(socket: TaggedSocket): Error | null | undefined {
+  return socket.errored ?? socket[kClientError];
+}
 type TaggedResponse = ServerResponse & { [kConnection]?: Http1Connection };
 
 function onSocketTimeout(this: TaggedSocket): void {
@@ -90,7 +113,7 @@ export class Http1Connection<M = unknown> extends TrackedConnection<M> {
     if (this.isEnded) return;
     if (this.res.writableFinished) return this.responseFinished();
     const resError = this.res.errored;
-    const error = resError ?? this.req.socket.errored;
+    const error = resError ?? socketError(this.req.socket as TaggedSocket);
     this.apply(this.withHeaders(endingFact(error, this.timedOut, 'aborted', resError != null ? 'destroyed' : 'socket-error')));
   }
 
@@ -98,7 +121,7 @@ export class Http1Connection<M = unknown> extends TrackedConnection<M> {
   socketGone(): void {
     if (this.isEnded) return;
     if (this.res.writableFinished) return this.responseFinished();
-    this.apply(this.withHeaders(endingFact(this.req.socket.errored, this.timedOut, 'session-closed', 'socket-error')));
+    this.apply(this.withHeaders(endingFact(socketError(this.req.socket as TaggedSocket), this.timedOut, 'session-closed', 'socket-error')));
   }
 
   /** Record that headers went out before a non-finish ending, for the journal. */

@@ -7,6 +7,28 @@ import { FINISH, isPeerError, isTimeoutError, timeoutFact } from './endingFacts.
 
 type Tagged<T> = T & { [kConnection]?: Http2Connection };
 
+/** Set on a session once the adapter watches it (one pair of listeners per session, never per stream). */
+const kSessionWatched = Symbol('lifeline.sessionWatched');
+/** Set on a session when the peer said it is leaving (its GOAWAY) or its socket ended (FIN). */
+const kPeerLeft = Symbol('lifeline.peerLeft');
+type WatchedSession = Http2Session & { [kSessionWatched]?: true; [kPeerLeft]?: true };
+
+/**
+ * Node gives a stream cut short by its session's end no trace of who ended
+ * the session (no error, reset code 0 or CANCEL), so the session records it:
+ * a peer's GOAWAY or FIN means the peer left; a session destroyed without
+ * either was destroyed by the application.
+ */
+function watchSession(session: WatchedSession): void {
+  if (session[kSessionWatched] === true) return;
+  session[kSessionWatched] = true;
+  const peerLeft = () => {
+    session[kPeerLeft] = true;
+  };
+  session.once('goaway', peerLeft);
+  session.socket?.once('end', peerLeft);
+}
+
 function onStreamClose(this: Tagged<ServerHttp2Stream>): void {
   this[kConnection]?.streamClosed();
 }
@@ -41,17 +63,29 @@ export class Http2Connection<M = unknown> extends TrackedConnection<M> {
     const stream = this.stream;
     const error = stream.errored;
     const rst = stream.rstCode ?? constants.NGHTTP2_NO_ERROR;
-    if (!error && rst === constants.NGHTTP2_NO_ERROR && stream.writableFinished) return this.apply(FINISH);
+    const session = this.session as WatchedSession | undefined;
+    // A stream cut short by its session's end can close with no error, code 0 and its writable side
+    // ended by Node itself: only `aborted` and the session's state tell it did not finish.
+    const cutShort = stream.aborted || session?.destroyed === true;
+    if (!error && rst === constants.NGHTTP2_NO_ERROR && stream.writableFinished && !cutShort) return this.apply(FINISH);
     if (stream.headersSent && this.registry.state(this.id) === 'open') this.apply({ type: 'HEADERS' });
     if (this.timedOut || isTimeoutError(error)) return this.apply(timeoutFact(error));
-    // A RST_STREAM surfaces as ERR_HTTP2_STREAM_ERROR with its code. Node 20 shows no difference between one the
+    const peerLeftSession = session?.[kPeerLeft] === true;
+    if (session?.destroyed === true && !peerLeftSession && !isPeerError(error)) {
+      // Neither a GOAWAY nor a FIN from the peer: the application destroyed the session under this stream.
+      return this.apply(error ? { type: 'ERROR', reason: 'destroyed', error: toErrorInfo(error) } : { type: 'ERROR', reason: 'destroyed' });
+    }
+    // A RST_STREAM surfaces as ERR_HTTP2_STREAM_ERROR with its code. Node shows no difference between one the
     // peer sent and one the app sent with stream.close(code), so both count as a reset (closed); a server-side
     // failure the app wants recorded as such goes through connection.fail(), which records ERROR first.
-    const reset = rst !== constants.NGHTTP2_NO_ERROR && (error as { code?: string } | null)?.code === 'ERR_HTTP2_STREAM_ERROR';
-    if (error && !isPeerError(error) && !reset && rst !== constants.NGHTTP2_CANCEL) {
+    const code = (error as { code?: string } | null)?.code;
+    const reset = rst !== constants.NGHTTP2_NO_ERROR && code === 'ERR_HTTP2_STREAM_ERROR';
+    const peerSessionError = peerLeftSession && code === 'ERR_HTTP2_SESSION_ERROR';
+    if (error && !isPeerError(error) && !reset && !peerSessionError && rst !== constants.NGHTTP2_CANCEL) {
       return this.apply({ type: 'ERROR', reason: 'destroyed', error: toErrorInfo(error) });
     }
-    const sessionGone = this.session !== undefined && (this.session.destroyed || this.session.closed);
+    // The peer's GOAWAY or FIN came first and this stream was cut short with it: the session left, not the stream.
+    const sessionGone = session !== undefined && (session.destroyed || session.closed || (peerLeftSession && cutShort));
     if (rst === constants.NGHTTP2_CANCEL) return this.apply({ type: 'CLOSE', reason: sessionGone ? 'session-closed' : 'cancelled' });
     if (sessionGone) return this.apply({ type: 'CLOSE', reason: 'session-closed' });
     this.apply({ type: 'CLOSE', reason: rst === constants.NGHTTP2_NO_ERROR ? 'aborted' : 'reset' });
@@ -85,7 +119,9 @@ export function trackStream<M>(stream: ServerHttp2Stream, options: { registry: R
   if (existing !== undefined) return existing as Http2Connection<M>;
   const registry = options.registry;
   const id = registry.open({ transport: 'http2', meta: options.meta });
-  const connection = new Http2Connection<M>(id, registry, stream, stream.session);
+  const session = stream.session;
+  if (session !== undefined) watchSession(session);
+  const connection = new Http2Connection<M>(id, registry, stream, session);
   tagged[kConnection] = connection as Http2Connection;
   if (channels.open.hasSubscribers) channels.open.publish({ id, transport: 'http2', registry, target: stream });
   if (stream.closed) connection.streamClosed();

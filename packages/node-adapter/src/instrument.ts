@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import { z } from 'zod';
 import { createRegistry, functionOption, InvalidOptionsError, parseOptions, type Registry, type RegistryOptions } from '@lifeline/core';
 import type { TrackedConnection } from './connection.js';
-import { trackHttp1 } from './http1.js';
+import { onClientError, trackHttp1 } from './http1.js';
 import { trackStream } from './http2.js';
 import { rememberSessions } from './http2Sessions.js';
 import { trackSocket } from './socket.js';
@@ -128,7 +128,11 @@ export function instrument<M = unknown>(server: AnyServer, options: InstrumentOp
     on('request', onRequest);
     // Requests routed to these events never reach 'request'; listening to them changes Node's
     // behaviour (no automatic 100 Continue / 417), so the adapter follows the application's listeners.
-    const optional: Record<string, (...args: never[]) => unknown> = { checkContinue: onRequest, checkExpectation: onRequest };
+    const optional: Record<string, (...args: never[]) => unknown> = {
+      checkContinue: onRequest,
+      checkExpectation: onRequest,
+      clientError: onClientError,
+    };
     if (parsed.upgrades !== false) Object.assign(optional, socketTakeoverListeners(registry, meta));
     followApplicationListeners(server as HttpServer, optional, cleanups);
   }
