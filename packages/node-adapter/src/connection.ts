@@ -8,6 +8,7 @@ import {
   type Registry,
   type Transport,
 } from '@lifeline/core';
+import { AsyncResource } from 'node:async_hooks';
 import { channels } from './diagnostics.js';
 import { ConnectionClosedError, ConnectionErroredError } from './errors.js';
 
@@ -36,6 +37,24 @@ export function failById(registry: Registry<never> | Registry<unknown>, id: Conn
   const handle = handlesOf(registry as Registry<never>).get(id);
   if (handle !== undefined) handle.fail(reason);
   else registry.dispatch(id, { type: 'ERROR', reason });
+}
+
+/**
+ * True when `error` is the connection's own abort surfacing in the code that
+ * used its signal: the signal's reason itself (fetch, undici), an error whose
+ * `cause` chain holds it (timers/promises, events.once), or an `AbortError`
+ * once the signal has aborted. Reads the signal only if it was ever created.
+ */
+export function isOwnAbort(connection: TrackedConnection, error: unknown): boolean {
+  const signal = (connection as unknown as { controller?: AbortController }).controller?.signal;
+  if (signal === undefined || !signal.aborted) return false;
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current != null; depth++) {
+    if (current === signal.reason) return true;
+    if ((current as { name?: unknown }).name === 'AbortError') return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 function isFinal(state: ConnectionState): boolean {
@@ -100,26 +119,31 @@ export abstract class TrackedConnection<M = unknown> {
   /**
    * Calls `listener` once when the connection ends, with its outcome and the
    * terminal fact (the outcome is `undefined` if someone released it on the
-   * registry directly). If it has ended already, `listener` is still called,
-   * on a microtask. Returns a function that removes the listener. Use it to
+   * registry directly), in the async context `onEnd` was called in (so an
+   * `AsyncLocalStorage` store is the one of the request that registered it).
+   * If it has ended already, `listener` is still called, on a microtask. Returns a function that removes the listener. Use it to
    * free your own per-request bookkeeping: unlike `res.on('close')` it also
    * fires for pipelined responses whose socket died (Node 20 gives those neither `finish` nor `close`).
    * @example `connection.onEnd(() => sessions.delete(sessionId))`
    */
   onEnd(listener: (outcome: ConnectionOutcome | undefined, event: ConnectionEvent) => void): () => void {
+    // The end is observed wherever Node reports it (another request's turn, a socket sweep): binding runs the
+    // listener in the async context it was registered in, so AsyncLocalStorage stores (request ids, trace
+    // spans) are this request's. Only callers of onEnd pay for the binding.
+    const bound = AsyncResource.bind(listener);
     if (this.endEvent !== undefined) {
       const event = this.endEvent;
       let cancelled = false;
       queueMicrotask(() => {
-        if (!cancelled) this.callEndListener(listener, event);
+        if (!cancelled) this.callEndListener(bound, event);
       });
       return () => {
         cancelled = true;
       };
     }
-    (this.endListeners ??= []).push(listener);
+    (this.endListeners ??= []).push(bound);
     return () => {
-      const i = this.endListeners?.indexOf(listener) ?? -1;
+      const i = this.endListeners?.indexOf(bound) ?? -1;
       if (i >= 0) this.endListeners!.splice(i, 1);
     };
   }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Registry } from '@lifeline/core';
-import type { TrackedConnection } from './connection.js';
+import { isOwnAbort, type TrackedConnection } from './connection.js';
 import { answerPlain } from './plainAnswer.js';
 import { connectionOf, track } from './track.js';
 
@@ -21,7 +21,9 @@ export interface WrapHandlerOptions<M> {
  * as `errored` (`handler-error`): a 500 if nothing was sent yet, otherwise the
  * response is cut. A throw after `res.end()` is reported but lets the response
  * complete. No unhandled rejection escapes. The handler receives the
- * connection as a third argument.
+ * connection as a third argument. A rejection caused by the connection's own
+ * abort (work cancelled through `connection.signal` because the client left)
+ * is not a failure: it is not reported and the connection keeps its outcome.
  *
  * @example
  * ```ts
@@ -39,6 +41,9 @@ export function wrapHandler<M = unknown, Q extends Req = IncomingMessage, S exte
   return (req, res) => {
     const connection = connectionOf<M>(req) ?? (options.registry ? track(req, res, { registry: options.registry }) : undefined);
     const failed = (error: unknown) => {
+      // The handler's work was aborted through connection.signal because the connection ended (the client
+      // left, or the watchdog or drain ended it): a consequence of that ending, already recorded, not a failure.
+      if (connection !== undefined && isOwnAbort(connection, error)) return;
       try {
         report(error, req);
       } catch {

@@ -1,0 +1,67 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { describe, expect, it, vi } from 'vitest';
+import { wrapHandler } from '../src/index.js';
+import { rawRequest } from '../src/testing/index.js';
+import { rawClient, startHttp1, waitFor, waitForReleases } from './helpers/server.js';
+
+// A client that leaves cancels the handler's work through connection.signal, exactly as the README
+// example does; the rejection that follows is the client leaving, not a handler failure.
+
+async function leaveMidRequest(handler: Parameters<typeof wrapHandler>[0]) {
+  const reported: unknown[] = [];
+  const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+  const t = await startHttp1(wrapHandler(handler, { onHandlerError: (error) => reported.push(error) }));
+  try {
+    const c = await rawClient(t.port);
+    c.write(rawRequest('/report', false));
+    await waitFor(() => t.registry.size === 1, 'the request');
+    c.destroy();
+    await waitForReleases(t, 1);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // let the handler's rejection land
+    return { release: t.releases[0]!, reported, logged: logged.mock.calls.length };
+  } finally {
+    logged.mockRestore();
+    await t.close();
+  }
+}
+
+describe('wrapHandler: client departures are not handler failures', () => {
+  it('work awaiting timers/promises with connection.signal (AbortError whose cause is the reason) → closed, nothing reported', async () => {
+    const r = await leaveMidRequest(async (_req, res, connection) => {
+      await delay(5_000, undefined, { signal: connection!.signal });
+      res.end('too late');
+    });
+    expect(r.release).toMatchObject({ outcome: 'closed', event: { type: 'CLOSE' } });
+    expect(r.reported).toEqual([]);
+    expect(r.logged).toBe(0);
+  });
+
+  it('work rejecting with the signal reason itself (as fetch does) → closed, nothing reported', async () => {
+    const r = await leaveMidRequest(async (_req, _res, connection) => {
+      const signal = connection!.signal;
+      await new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+    });
+    expect(r.release.outcome).toBe('closed');
+    expect(r.reported).toEqual([]);
+  });
+
+  it('a wrapped error whose cause is the abort → not reported', async () => {
+    const r = await leaveMidRequest(async (_req, _res, connection) => {
+      const signal = connection!.signal;
+      await new Promise((_resolve, reject) =>
+        signal.addEventListener('abort', () => reject(new Error('query cancelled', { cause: signal.reason }))),
+      );
+    });
+    expect(r.reported).toEqual([]);
+  });
+
+  it('an unrelated error thrown after the client left is still reported (the outcome stays closed)', async () => {
+    const r = await leaveMidRequest(async (_req, _res, connection) => {
+      const signal = connection!.signal;
+      await new Promise((resolve) => signal.addEventListener('abort', resolve));
+      throw new Error('bug in cleanup');
+    });
+    expect(r.release.outcome).toBe('closed');
+    expect(r.reported.map((e) => (e as Error).message)).toEqual(['bug in cleanup']);
+  });
+});
