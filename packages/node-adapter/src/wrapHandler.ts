@@ -1,7 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import type { Registry } from '@lifeline/core';
+import { z } from 'zod';
+import { functionOption, parseOptions, type Registry } from '@lifeline/core';
+import { registryOption } from './checkRegistry.js';
 import type { TrackedConnection } from './connection.js';
+import { checkOptionsArgument, invalidArgument } from './invalidArgument.js';
 import { answerPlain } from './plainAnswer.js';
 import { connectionOf, track } from './track.js';
 
@@ -16,12 +19,18 @@ export interface WrapHandlerOptions<M> {
   onHandlerError?: (error: unknown, req: Req) => void;
 }
 
+const wrapHandlerOptionsSchema = z.strictObject({
+  registry: registryOption.optional(),
+  onHandlerError: functionOption('a function (error, req) => void').optional(),
+});
+
 /**
  * Wraps a request handler so that a throw or a rejection ends the connection
  * as `errored` (`handler-error`): a 500 if nothing was sent yet, otherwise the
  * response is cut. A throw after `res.end()` is reported but lets the response
  * complete. No unhandled rejection escapes. The handler receives the
- * connection as a third argument.
+ * connection as a third argument. A `handler` that is not a function throws
+ * an `InvalidArgumentError`, bad options an `InvalidOptionsError`, at once.
  *
  * @example
  * ```ts
@@ -35,6 +44,12 @@ export function wrapHandler<M = unknown, Q extends Req = IncomingMessage, S exte
   handler: (req: Q, res: S, connection: TrackedConnection<M> | undefined) => unknown,
   options: WrapHandlerOptions<M> = {},
 ): (req: Q, res: S) => void {
+  if (typeof handler !== 'function') {
+    throw invalidArgument('wrapHandler', 'handler', 'a request handler function (req, res, connection) => ...', handler, 'Pass your handler: server.on(\'request\', wrapHandler(async (req, res) => { ... })).');
+  }
+  checkOptionsArgument('wrapHandler', options);
+  parseOptions(wrapHandlerOptionsSchema, options, 'wrapHandler');
+  options ??= {};
   const report = options.onHandlerError ?? ((error: unknown) => console.error('lifeline: request handler failed:', error));
   return (req, res) => {
     const connection = connectionOf<M>(req) ?? (options.registry ? track(req, res, { registry: options.registry }) : undefined);
