@@ -5,7 +5,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { Readable } from 'node:stream';
 import { createRegistry, InvalidArgumentError, InvalidOptionsError, LifelineError } from '@lifeline/core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import {
   connectionOf,
   drain,
@@ -18,7 +18,7 @@ import {
   trackStream,
   wrapHandler,
 } from '../src/index.js';
-import { checkNoLeaks } from '../src/testing/index.js';
+import { checkNoLeaks, rawRequest, runKeepAlive, runRawClient } from '../src/testing/index.js';
 
 const registry = createRegistry();
 const server = http.createServer();
@@ -118,6 +118,19 @@ const cases: Case[] = [
   { what: "checkNoLeaks(fn, { paths: ['x'] })", call: () => checkNoLeaks(() => {}, { paths: ['x'] }), async: true, error: O, where: 'checkNoLeaks', argument: 'paths.0' },
   { what: 'checkNoLeaks(fn, { runs })', call: () => checkNoLeaks(() => {}, { runs: 3 } as never), async: true, error: O, where: 'checkNoLeaks', argument: 'runs' },
   { what: 'checkNoLeaks(fn, [])', call: () => checkNoLeaks(() => {}, [] as never), async: true, error: A, where: 'checkNoLeaks', argument: 'options' },
+  { what: "checkNoLeaks(fn, { paths: ['/a b'] })", call: () => checkNoLeaks(() => {}, { paths: ['/a b'] }), async: true, error: O, where: 'checkNoLeaks', argument: 'paths.0' },
+  { what: 'rawRequest(undefined, true)', call: () => rawRequest(undefined as never, true), error: A, where: 'rawRequest', argument: 'path' },
+  { what: "rawRequest('/', 'yes')", call: () => rawRequest('/', 'yes' as never), error: A, where: 'rawRequest', argument: 'close' },
+  { what: "rawRequest('/', true, 'get')", call: () => rawRequest('/', true, 'get'), error: A, where: 'rawRequest', argument: 'method' },
+  { what: "runRawClient('8080', …)", call: () => runRawClient('8080' as never, 'x', { kind: 'read-all' }, Promise.resolve()), async: true, error: A, where: 'runRawClient', argument: 'port' },
+  { what: 'runRawClient(port, Buffer, …)', call: () => runRawClient(1, Buffer.from('x') as never, { kind: 'read-all' }, Promise.resolve()), async: true, error: A, where: 'runRawClient', argument: 'payload' },
+  { what: "runRawClient(port, payload, { kind: 'abort' })", call: () => runRawClient(1, 'x', { kind: 'abort' } as never, Promise.resolve()), async: true, error: A, where: 'runRawClient', argument: 'behaviour' },
+  { what: "runRawClient(port, payload, { kind: 'abort-at' })", call: () => runRawClient(1, 'x', { kind: 'abort-at' } as never, Promise.resolve()), async: true, error: A, where: 'runRawClient', argument: 'behaviour' },
+  { what: 'runRawClient(port, payload, behaviour, null)', call: () => runRawClient(1, 'x', { kind: 'read-all' }, null as never), async: true, error: A, where: 'runRawClient', argument: 'arrived' },
+  { what: 'runRawClient(…, timeoutMs: 0)', call: () => runRawClient(1, 'x', { kind: 'read-all' }, Promise.resolve(), 0), async: true, error: A, where: 'runRawClient', argument: 'timeoutMs' },
+  { what: "runKeepAlive(0, ['/'])", call: () => runKeepAlive(0, ['/']), async: true, error: A, where: 'runKeepAlive', argument: 'port' },
+  { what: "runKeepAlive(port, '/')", call: () => runKeepAlive(1, '/' as never), async: true, error: A, where: 'runKeepAlive', argument: 'paths' },
+  { what: "runKeepAlive(port, ['/'], -1)", call: () => runKeepAlive(1, ['/'], -1), async: true, error: A, where: 'runKeepAlive', argument: 'timeoutMs' },
   { what: "connection.fail('oops')", call: () => connection.fail('oops' as never), error: A, where: 'connection.fail', argument: 'reason', mentions: ["'handler-error'"] },
   { what: 'connection.fail(reason, error, null)', call: () => connection.fail('handler-error', new Error('x'), null as never), error: A, where: 'connection.fail', argument: 'options' },
   {
@@ -182,11 +195,16 @@ describe('bad arguments fail at the call with a LifelineError naming the argumen
     expect(appServer.listeners('request')).toHaveLength(2);
   });
 
-  it('startWatchdog(null) throws at the call and leaves no timer behind to fail later', async () => {
-    const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
-    expect(() => startWatchdog(null as never, { idleTimeout: 10, interval: 10 })).toThrow(InvalidArgumentError);
-    await new Promise((r) => setTimeout(r, 30));
-    expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBe(before);
+  it('startWatchdog(null) throws at the call and starts no timer that could fail later', () => {
+    const setIntervalSpy = vi.spyOn(globalThis, 'setInterval');
+    try {
+      expect(() => startWatchdog(null as never, { idleTimeout: 10, interval: 10 })).toThrow(InvalidArgumentError);
+      expect(setIntervalSpy).not.toHaveBeenCalled();
+      startWatchdog(registry, { idleTimeout: 10, interval: 10 }).stop();
+      expect(setIntervalSpy).toHaveBeenCalledTimes(1); // the spy sees the watchdog's timer when there is one
+    } finally {
+      setIntervalSpy.mockRestore();
+    }
   });
 
   it('drain() with a bad registry rejects before closing the server it was given', async () => {

@@ -41,7 +41,7 @@ type Session =
 
 const checkNoLeaksOptionsSchema = z.strictObject({
   inFlight: functionOption<() => number>('a function returning your bookkeeping\'s size').optional(),
-  paths: z.array(z.string().startsWith('/', 'expected a path starting with "/"')).min(1).optional(),
+  paths: z.array(z.string().regex(/^\/\S*$/, 'expected a path starting with "/", without spaces')).min(1).optional(),
   numRuns: z.number().int().min(1).optional(),
   seed: z.number().int().optional(),
   settleMs: z.number().nonnegative().max(MAX_TIMER_MS).optional(),
