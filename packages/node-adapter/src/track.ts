@@ -30,6 +30,8 @@ function isCompat(req: IncomingMessage | Http2ServerRequest): req is Http2Server
  * returns the same handle. Attaching late is safe: a response that already
  * finished or closed is released at once with the right outcome; one whose
  * `end()` was called but has not finished is released at its own `finish`.
+ * Something other than a server's request and response, or a missing
+ * registry, throws at the call (`InvalidArgumentError`, `InvalidOptionsError`).
  *
  * @example
  * ```ts
@@ -65,7 +67,9 @@ export function track<M>(
 }
 
 /**
- * The connection tracked for a request, response, HTTP/2 stream or socket, if any.
+ * The connection tracked for a request, response, HTTP/2 stream or socket, if
+ * any. For an `upgrade` or `CONNECT` request tracked by `instrument`, that is
+ * the taken-over socket's connection. Anything but an object throws an `InvalidArgumentError`.
  * @example `connectionOf(req)?.signal`
  */
 export function connectionOf<M = unknown>(target: Trackable): TrackedConnection<M> | undefined {
