@@ -174,6 +174,7 @@ describe('bad arguments fail at the call with a LifelineError naming the argumen
       expect(error).toBeInstanceOf(LifelineError);
       const e = error as InvalidArgumentError & InvalidOptionsError;
       expect(e.code).toBe(c.error === A ? 'LIFELINE_INVALID_ARGUMENT' : 'LIFELINE_INVALID_OPTIONS');
+      expect(e.name).toBe(c.error === A ? 'InvalidArgumentError' : 'InvalidOptionsError');
       expect(e.message.startsWith(`${c.where}: `), e.message).toBe(true);
       expect(e.message).toContain(`"${c.argument}"`);
       if (c.error === A) {
