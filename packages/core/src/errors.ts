@@ -28,6 +28,28 @@ export class InvalidOptionsError extends LifelineError {
   }
 }
 
+/**
+ * A positional argument of a public function is missing or of the wrong kind
+ * (options objects report through {@link InvalidOptionsError} instead). The
+ * message names the function and the argument, says what was expected and
+ * what was received, and how to fix the call.
+ *
+ * @example
+ * ```ts
+ * try { instrument(app) }
+ * catch (err) { if (err instanceof InvalidArgumentError) console.error(err.argument, err.message) }
+ * ```
+ */
+export class InvalidArgumentError extends LifelineError {
+  /** The offending argument's name, e.g. `'server'`. */
+  readonly argument: string;
+  constructor(message: string, argument: string) {
+    super('LIFELINE_INVALID_ARGUMENT', message);
+    this.name = 'InvalidArgumentError';
+    this.argument = argument;
+  }
+}
+
 /** `compileMachine` was given a machine whose behaviour a state × event table cannot reproduce. */
 export class UncompilableMachineError extends LifelineError {
   constructor(message: string) {

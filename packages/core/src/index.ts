@@ -25,7 +25,7 @@ export {
   type HeadersEvent,
   type RequestEndEvent,
 } from './events.js';
-export { InvalidOptionsError, LifelineError, UncompilableMachineError } from './errors.js';
+export { InvalidArgumentError, InvalidOptionsError, LifelineError, UncompilableMachineError } from './errors.js';
 export { parseOptions, functionOption } from './options.js';
 export type { JournalEntry } from './journal.js';
 export {

@@ -1,4 +1,6 @@
+import { setMaxListeners } from 'node:events';
 import {
+  errorReasons,
   toErrorInfo,
   type ConnectionEvent,
   type ConnectionId,
@@ -11,6 +13,7 @@ import {
 import { AsyncResource } from 'node:async_hooks';
 import { channels } from './diagnostics.js';
 import { ConnectionClosedError, ConnectionErroredError } from './errors.js';
+import { invalidArgument } from './invalidArgument.js';
 
 /** Where a tracked object (request, response, stream, socket) keeps its connection. */
 export const kConnection = Symbol('lifeline.connection');
@@ -107,10 +110,13 @@ export abstract class TrackedConnection<M = unknown> {
    * Aborts when the peer leaves (`ConnectionClosedError`) or the connection
    * errors (`ConnectionErroredError`); never when it finishes normally, and not
    * because the request body was read. Created on first access: unused, it costs nothing.
+   * Any number of listeners may be added (no `MaxListenersExceededWarning`).
    */
   get signal(): AbortSignal {
     if (this.controller === undefined) {
       this.controller = new AbortController();
+      // Users hand the signal to every call a request makes; each adds an 'abort' listener.
+      setMaxListeners(0, this.controller.signal);
       if (this.endEvent !== undefined) this.abortFor(this.endEvent);
     }
     return this.controller.signal;
@@ -127,6 +133,9 @@ export abstract class TrackedConnection<M = unknown> {
    * @example `connection.onEnd(() => sessions.delete(sessionId))`
    */
   onEnd(listener: (outcome: ConnectionOutcome | undefined, event: ConnectionEvent) => void): () => void {
+    if (typeof listener !== 'function') {
+      throw invalidArgument('connection.onEnd', 'listener', 'a function (outcome, event) => void', listener, 'Pass a callback: connection.onEnd((outcome) => ...).');
+    }
     // The end is observed wherever Node reports it (another request's turn, a socket sweep): binding runs the
     // listener in the async context it was registered in, so AsyncLocalStorage stores (request ids, trace
     // spans) are this request's. Only callers of onEnd pay for the binding.
@@ -163,6 +172,12 @@ export abstract class TrackedConnection<M = unknown> {
    * @example `connection.fail('timeout')`
    */
   fail(reason: ErrorReason, error?: unknown, options: { terminate?: boolean } = {}): void {
+    if (!errorReasons.includes(reason)) {
+      throw invalidArgument('connection.fail', 'reason', `one of ${errorReasons.map((r) => `'${r}'`).join(', ')}`, reason, "Name why it failed, e.g. connection.fail('handler-error', error).");
+    }
+    if (options === null || typeof options !== 'object' || (options.terminate !== undefined && typeof options.terminate !== 'boolean')) {
+      throw invalidArgument('connection.fail', 'options', 'an object { terminate?: boolean }', options, 'Pass { terminate: false } to record the failure without answering or cutting the transport, or leave it out.');
+    }
     if (this.ended !== undefined) return;
     this.apply(error === undefined ? { type: 'ERROR', reason } : { type: 'ERROR', reason, error: toErrorInfo(error) });
     if (options.terminate !== false) this.terminate(reason);
@@ -173,6 +188,9 @@ export abstract class TrackedConnection<M = unknown> {
    * and `sendFile` call it; a slow download that makes progress is then not stale to the watchdog.
    */
   progress(bytesSent: number): void {
+    if (!Number.isSafeInteger(bytesSent) || bytesSent < 0) {
+      throw invalidArgument('connection.progress', 'bytesSent', 'a whole number of bytes >= 0 (the running total)', bytesSent, 'Pass the total body bytes sent so far.');
+    }
     this.apply({ type: 'DATA', bytesSent });
   }
 

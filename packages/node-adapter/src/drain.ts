@@ -1,7 +1,9 @@
 import type { Server } from 'node:net';
 import { z } from 'zod';
 import { parseOptions, type Registry } from '@lifeline/core';
+import { checkRegistryArgument } from './checkRegistry.js';
 import { failById, handlesOf } from './connection.js';
+import { checkOptionsArgument } from './invalidArgument.js';
 import { sessionsOf } from './http2Sessions.js';
 import { MAX_TIMER_MS } from './watchdog.js';
 
@@ -34,7 +36,8 @@ const drainOptionsSchema = z.strictObject({
  * Graceful shutdown: stops accepting (when given the server), waits for the
  * registry to empty, and at the deadline ends what is left as `errored` with
  * reason `shutdown` (a 503 if nothing was sent, cut otherwise). Resolves
- * once the registry is empty; never rejects.
+ * once the registry is empty. Rejects only for bad arguments, before closing
+ * anything: an `InvalidArgumentError` for `registry`, an `InvalidOptionsError` for options.
  *
  * @example
  * ```ts
@@ -45,7 +48,14 @@ const drainOptionsSchema = z.strictObject({
  * ```
  */
 export function drain(registry: Registry<never> | Registry<unknown>, options: DrainOptions = {}): Promise<DrainResult> {
-  const o = parseOptions(drainOptionsSchema, options, 'drain');
+  let o: z.output<typeof drainOptionsSchema>;
+  try {
+    checkRegistryArgument(registry, 'drain');
+    checkOptionsArgument('drain', options);
+    o = parseOptions(drainOptionsSchema, options, 'drain');
+  } catch (error) {
+    return Promise.reject(error as Error);
+  }
   const deadline = o.deadline ?? 10_000;
   if (o.server !== undefined) {
     o.server.close(() => {});

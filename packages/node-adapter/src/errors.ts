@@ -19,3 +19,18 @@ export class ConnectionErroredError extends LifelineError {
     this.reason = reason;
   }
 }
+
+/**
+ * `instrument` was called on a server that is instrumented already, with
+ * options that the first call's instrumentation does not have. Use the first
+ * call's result, or `detach()` it before instrumenting again.
+ */
+export class AlreadyInstrumentedError extends LifelineError {
+  /** The options of the second call that conflict with the first, e.g. `['meta']`. */
+  readonly options: readonly string[];
+  constructor(message: string, options: readonly string[]) {
+    super('LIFELINE_ALREADY_INSTRUMENTED', message);
+    this.name = 'AlreadyInstrumentedError';
+    this.options = options;
+  }
+}

@@ -4,6 +4,7 @@ import { kConnection, TrackedConnection } from './connection.js';
 import { checkRegistry } from './checkRegistry.js';
 import { channels } from './diagnostics.js';
 import { FINISH, isPeerError, isTimeoutError, timeoutFact } from './endingFacts.js';
+import { invalidArgument } from './invalidArgument.js';
 
 type Tagged<T> = T & { [kConnection]?: Http2Connection };
 
@@ -114,6 +115,9 @@ export class Http2Connection<M = unknown> extends TrackedConnection<M> {
  */
 export function trackStream<M>(stream: ServerHttp2Stream, options: { registry: Registry<M>; meta?: M }): Http2Connection<M> {
   checkRegistry(options, 'trackStream');
+  if (typeof (stream as { respond?: unknown } | null)?.respond !== 'function') {
+    throw invalidArgument('trackStream', 'stream', 'an HTTP/2 server stream', stream, "Pass the stream of the server's 'stream' event; for a compat (req, res) pair use track(req, res, { registry }).");
+  }
   const tagged = stream as Tagged<ServerHttp2Stream>;
   const existing = tagged[kConnection];
   if (existing !== undefined) return existing as Http2Connection<M>;

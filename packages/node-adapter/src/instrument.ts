@@ -1,13 +1,16 @@
-import type { IncomingHttpHeaders, IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import http, { type IncomingHttpHeaders, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { Http2SecureServer, Http2Server, IncomingHttpHeaders as Http2Headers, ServerHttp2Stream } from 'node:http2';
-import type { Server as HttpsServer } from 'node:https';
+import https, { type Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { z } from 'zod';
 import { createRegistry, functionOption, InvalidOptionsError, parseOptions, type Registry, type RegistryOptions } from '@lifeline/core';
-import type { TrackedConnection } from './connection.js';
+import { kConnection, type TrackedConnection } from './connection.js';
+import { AlreadyInstrumentedError } from './errors.js';
+import { registryOption } from './checkRegistry.js';
 import { onClientError, trackHttp1 } from './http1.js';
 import { trackStream } from './http2.js';
 import { rememberSessions } from './http2Sessions.js';
+import { checkOptionsArgument, invalidArgument, isFrameworkApp } from './invalidArgument.js';
 import { trackSocket } from './socket.js';
 import { connectionOf, type Trackable } from './track.js';
 
@@ -33,20 +36,28 @@ export interface Instrumentation<M> {
   readonly registry: Registry<M>;
   /** The connection of a request, response, stream or socket of this server. */
   connectionOf(target: Trackable): TrackedConnection<M> | undefined;
-  /** Stops tracking new requests. Connections already tracked are still tracked to their end. */
+  /**
+   * Stops tracking new requests. Connections already tracked are still tracked
+   * to their end. The server can then be instrumented again.
+   */
   detach(): void;
 }
 
 type AnyServer = HttpServer | HttpsServer | Http2Server | Http2SecureServer;
 
-const registryLike = z.custom<Registry<unknown>>(
-  (v) => typeof v === 'object' && v !== null && typeof (v as Registry).dispatch === 'function' && typeof (v as Registry).open === 'function',
-  { message: 'expected a registry made by createRegistry()' },
-);
+/** What a server's live instrumentation was made with: a second `instrument` call is judged against it. */
+interface Instrumented {
+  readonly instrumentation: Instrumentation<unknown>;
+  readonly meta: unknown;
+  readonly upgrades: boolean;
+}
+const instrumented = new WeakMap<AnyServer, Instrumented>();
+
+const REGISTRY_OPTIONS = ['clock', 'journalSize', 'onListenerError', 'onRecord'] as const;
 
 const instrumentOptionsSchema = z
   .strictObject({
-    registry: registryLike.optional(),
+    registry: registryOption.optional(),
     meta: functionOption('a function (request) => metadata').optional(),
     upgrades: z.boolean().optional(),
     clock: z.unknown().optional(),
@@ -64,7 +75,7 @@ const instrumentOptionsSchema = z
 /** A new registry from the registry options given to `instrument`; a bad one is reported as instrument's. */
 function registryFor<M>(options: InstrumentOptions<M>): Registry<M> {
   const registryOptions: RegistryOptions = {};
-  for (const key of ['clock', 'journalSize', 'onListenerError', 'onRecord'] as const) {
+  for (const key of REGISTRY_OPTIONS) {
     if (options[key] !== undefined) (registryOptions as Record<string, unknown>)[key] = options[key];
   }
   try {
@@ -75,7 +86,28 @@ function registryFor<M>(options: InstrumentOptions<M>): Registry<M> {
   }
 }
 
-function isHttp2Server(server: AnyServer): server is Http2Server | Http2SecureServer {
+function checkServer(server: unknown): asserts server is AnyServer {
+  if (server instanceof http.Server || server instanceof https.Server || (typeof server === 'object' && server !== null && isHttp2Server(server))) return;
+  let fix = 'Pass the server made by http.createServer(), https.createServer(), http2.createServer() or http2.createSecureServer().';
+  if (isFrameworkApp(server)) {
+    const handler = typeof server === 'function' ? 'app' : 'app.callback()';
+    fix = `Pass the http.Server the app runs on, not the app: instrument(app.listen(port)) or instrument(http.createServer(${handler})).`;
+  }
+  throw invalidArgument('instrument', 'server', 'an http.Server, https.Server or HTTP/2 server', server, fix);
+}
+
+/** The options of a second `instrument` call on one server that the live instrumentation does not honour. */
+function conflictingOptions<M>(live: Instrumented, options: InstrumentOptions<M>): string[] {
+  const names: string[] = [];
+  if (options.registry !== undefined && options.registry !== live.instrumentation.registry) names.push('registry');
+  if (options.meta !== undefined && options.meta !== live.meta) names.push('meta');
+  if (options.upgrades !== undefined && options.upgrades !== live.upgrades) names.push('upgrades');
+  // These would configure a new registry; the live one is made already.
+  for (const key of REGISTRY_OPTIONS) if (options[key] !== undefined) names.push(key);
+  return names;
+}
+
+function isHttp2Server(server: object): server is Http2Server | Http2SecureServer {
   for (let proto = Object.getPrototypeOf(server); proto !== null; proto = Object.getPrototypeOf(proto)) {
     const name = (proto.constructor as { name?: string } | undefined)?.name;
     if (name === 'Http2Server' || name === 'Http2SecureServer') return true;
@@ -91,6 +123,15 @@ function isHttp2Server(server: AnyServer): server is Http2Server | Http2SecureSe
  * handler you `prependListener` after instrumenting runs first and sees no
  * connection yet; the request is tracked all the same).
  *
+ * Instrumenting a server that is instrumented already returns the same
+ * instrumentation when the second call asks for nothing different (no
+ * options, or the same `registry`, `meta` and `upgrades`); otherwise it throws
+ * an `AlreadyInstrumentedError` (`LIFELINE_ALREADY_INSTRUMENTED`). One server
+ * never has two registries. After `detach()` it can be instrumented anew.
+ * Bad arguments throw at the call: an `InvalidArgumentError`
+ * (`LIFELINE_INVALID_ARGUMENT`) for a `server` that is not a Node server (an
+ * Express or Koa app included), an `InvalidOptionsError` for bad options.
+ *
  * @example
  * ```ts
  * const server = http.createServer(app);
@@ -99,8 +140,20 @@ function isHttp2Server(server: AnyServer): server is Http2Server | Http2SecureSe
  * ```
  */
 export function instrument<M = unknown>(server: AnyServer, options: InstrumentOptions<M> = {}): Instrumentation<M> {
+  checkServer(server);
+  checkOptionsArgument('instrument', options);
   options ??= {};
   const parsed = parseOptions(instrumentOptionsSchema, options, 'instrument');
+  const live = instrumented.get(server);
+  if (live !== undefined) {
+    const conflicts = conflictingOptions(live, options);
+    if (conflicts.length === 0) return live.instrumentation as Instrumentation<M>;
+    throw new AlreadyInstrumentedError(
+      `instrument: this server is instrumented already, and the live instrumentation differs in ${conflicts.map((k) => `"${k}"`).join(', ')}. ` +
+        'Use what the first instrument(server) call returned, or call its detach() before instrumenting again.',
+      conflicts,
+    );
+  }
   const meta = parsed.meta as ((request: RequestInfo) => M) | undefined;
   const registry: Registry<M> = (options.registry as Registry<M> | undefined) ?? registryFor<M>(options);
   const cleanups: (() => void)[] = [];
@@ -138,25 +191,36 @@ export function instrument<M = unknown>(server: AnyServer, options: InstrumentOp
   }
 
   let detached = false;
-  return {
+  const instrumentation: Instrumentation<M> = {
     registry,
     connectionOf: (target) => connectionOf<M>(target),
     detach() {
       if (detached) return;
       detached = true;
       for (const cleanup of cleanups.splice(0)) cleanup();
+      if (instrumented.get(server)?.instrumentation === instrumentation) instrumented.delete(server);
     },
   };
+  instrumented.set(server, { instrumentation: instrumentation as Instrumentation<unknown>, meta, upgrades: parsed.upgrades !== false });
+  return instrumentation;
 }
 
-/** Listeners that track sockets taken over by `upgrade` (WebSocket and others) and `CONNECT` handlers. */
+/**
+ * Listeners that track sockets taken over by `upgrade` (WebSocket and others)
+ * and `CONNECT` handlers. The request is tagged with the socket's connection
+ * too, so `connectionOf(req)` works in those handlers as in 'request' ones.
+ */
 function socketTakeoverListeners<M>(registry: Registry<M>, meta: ((request: RequestInfo) => M) | undefined) {
   const onUpgrade = (req: IncomingMessage, socket: Duplex) => {
     const transport = String(req.headers.upgrade ?? '').toLowerCase() === 'websocket' ? 'websocket' : 'upgrade';
-    return trackSocket(socket, { registry, transport, meta: meta?.(req) });
+    tagRequest(req, trackSocket(socket, { registry, transport, meta: meta?.(req) }));
   };
-  const onConnect = (req: IncomingMessage, socket: Duplex) => trackSocket(socket, { registry, transport: 'tcp', meta: meta?.(req) });
+  const onConnect = (req: IncomingMessage, socket: Duplex) => tagRequest(req, trackSocket(socket, { registry, transport: 'tcp', meta: meta?.(req) }));
   return { upgrade: onUpgrade, connect: onConnect };
+}
+
+function tagRequest(req: IncomingMessage, connection: TrackedConnection<unknown>): void {
+  (req as IncomingMessage & { [kConnection]?: TrackedConnection<unknown> })[kConnection] = connection;
 }
 
 /**

@@ -3,9 +3,10 @@ import type { Http2ServerResponse } from 'node:http2';
 import { pipeline, Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
 import { InvalidOptionsError, type ConnectionOutcome } from '@lifeline/core';
+import { checkOptionsArgument, invalidArgument, isResponse } from './invalidArgument.js';
 import { connectionOf } from './track.js';
 
-/** What a `pipeResponse` or `sendFile` call did. It never rejects: every error is in here and on the connection. */
+/** What a `pipeResponse` or `sendFile` call did. Once its arguments are valid it never rejects: every error is in here and on the connection. */
 export interface SendResult {
   /** The status code sent (or that would have been sent). */
   readonly status: number;
@@ -34,7 +35,9 @@ type Response = ServerResponse | Http2ServerResponse;
  * client that leaves ends it as `closed` and destroys the source. With
  * `expectedBytes`, a source that ends early is a `stream-error` too (code
  * `LIFELINE_SHORT_READ`), never a response that silently hangs short of its
- * Content-Length.
+ * Content-Length. Rejects only for bad arguments, before touching either
+ * stream: an `InvalidArgumentError` for `res` or `source`, an
+ * `InvalidOptionsError` for bad options.
  *
  * @example
  * ```ts
@@ -47,9 +50,30 @@ export function pipeResponse(
   source: Readable | ReadableStream<Uint8Array>,
   options: { expectedBytes?: number } = {},
 ): Promise<SendResult> {
-  const expected = options?.expectedBytes;
-  if (expected !== undefined && !(Number.isSafeInteger(expected) && expected >= 0)) {
-    throw new InvalidOptionsError(`pipeResponse: option "expectedBytes": expected a whole number of bytes >= 0, got ${expected}`, ['expectedBytes']);
+  let expected: number | undefined;
+  try {
+    if (!isResponse(res)) {
+      throw invalidArgument('pipeResponse', 'res', 'the response of a request handler', res, 'Call pipeResponse(res, source) with the handler\'s own res.');
+    }
+    if (!(source instanceof Readable) && typeof (source as { getReader?: unknown } | null)?.getReader !== 'function') {
+      throw invalidArgument(
+        'pipeResponse',
+        'source',
+        'a Node Readable or a web ReadableStream',
+        source,
+        'Pass a stream, e.g. fs.createReadStream(path) or (await fetch(url)).body.',
+      );
+    }
+    checkOptionsArgument('pipeResponse', options);
+    for (const key of Object.keys(options ?? {})) {
+      if (key !== 'expectedBytes') throw new InvalidOptionsError(`pipeResponse: unknown option "${key}"`, [key]);
+    }
+    expected = options?.expectedBytes;
+    if (expected !== undefined && !(Number.isSafeInteger(expected) && expected >= 0)) {
+      throw new InvalidOptionsError(`pipeResponse: option "expectedBytes": expected a whole number of bytes >= 0, got ${expected}`, ['expectedBytes']);
+    }
+  } catch (error) {
+    return Promise.reject(error as Error);
   }
   // A fetch() body is a web ReadableStream: the same pipeline serves it once wrapped.
   const readable = source instanceof Readable ? source : Readable.fromWeb(source as never);

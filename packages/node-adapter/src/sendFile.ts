@@ -5,6 +5,7 @@ import { extname } from 'node:path';
 import { z } from 'zod';
 import { parseOptions } from '@lifeline/core';
 import { pipeResponse, type SendResult } from './pipeResponse.js';
+import { checkOptionsArgument, invalidArgument, isResponse } from './invalidArgument.js';
 import { answerPlain } from './plainAnswer.js';
 import { connectionOf } from './track.js';
 
@@ -52,8 +53,9 @@ function answer(res: Response, status: number, text: string, error: Error): Send
  * bug, done safely. Content-Length and Content-Type are set; HEAD gets the
  * headers only; a missing file is a 404 and an unreadable one a 403/500 when
  * nothing was sent yet; every error during streaming is mapped onto the
- * connection (see `pipeResponse`). Never rejects; the file is always closed.
- * Invalid options throw an `InvalidOptionsError` at once (synchronously).
+ * connection (see `pipeResponse`). The file is always closed. Rejects only for
+ * bad arguments, before touching the response: an `InvalidArgumentError` for
+ * `res` or `path`, an `InvalidOptionsError` for bad options.
  *
  * @example
  * ```ts
@@ -63,7 +65,19 @@ function answer(res: Response, status: number, text: string, error: Error): Send
  * ```
  */
 export function sendFile(res: Response, path: string, options: SendFileOptions = {}): Promise<SendResult> {
-  const o = parseOptions(sendFileOptionsSchema, options, 'sendFile');
+  let o: SendFileOptions;
+  try {
+    if (!isResponse(res)) {
+      throw invalidArgument('sendFile', 'res', 'the response of a request handler', res, 'Call sendFile(res, path) with the handler\'s own res.');
+    }
+    if (typeof path !== 'string' || path === '') {
+      throw invalidArgument('sendFile', 'path', 'a file path string', path, 'Pass the path of the file to send, e.g. sendFile(res, \'./public/index.html\').');
+    }
+    checkOptionsArgument('sendFile', options);
+    o = parseOptions(sendFileOptionsSchema, options, 'sendFile');
+  } catch (error) {
+    return Promise.reject(error as Error);
+  }
   return serveFile(res, path, o);
 }
 

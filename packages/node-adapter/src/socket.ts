@@ -4,6 +4,7 @@ import { kConnection, TrackedConnection } from './connection.js';
 import { checkRegistry } from './checkRegistry.js';
 import { channels } from './diagnostics.js';
 import { endingFact, FINISH } from './endingFacts.js';
+import { invalidArgument } from './invalidArgument.js';
 
 type Tagged<T> = T & { [kConnection]?: SocketConnection };
 
@@ -69,6 +70,10 @@ export class SocketConnection<M = unknown> extends TrackedConnection<M> {
  */
 export function trackSocket<M>(socket: Duplex, options: { registry: Registry<M>; transport?: Transport; meta?: M }): SocketConnection<M> {
   checkRegistry(options, 'trackSocket');
+  const s = socket as Partial<Duplex> | null | undefined;
+  if (typeof s?.on !== 'function' || typeof s.destroy !== 'function' || typeof s.end !== 'function') {
+    throw invalidArgument('trackSocket', 'socket', 'a socket (a Duplex stream)', socket, "Pass the socket of the server's 'upgrade' or 'connect' event: (req, socket) => trackSocket(socket, { registry }).");
+  }
   const tagged = socket as Tagged<Duplex>;
   const existing = tagged[kConnection];
   if (existing !== undefined) return existing as SocketConnection<M>;

@@ -6,6 +6,7 @@ import { checkRegistry } from './checkRegistry.js';
 import { kConnection, type TrackedConnection } from './connection.js';
 import { trackHttp1 } from './http1.js';
 import { trackStream } from './http2.js';
+import { invalidArgument } from './invalidArgument.js';
 
 /** Anything the adapter can hand you a connection for. */
 export type Trackable = IncomingMessage | ServerResponse | Http2ServerRequest | Http2ServerResponse | ServerHttp2Stream | Duplex;
@@ -29,6 +30,8 @@ function isCompat(req: IncomingMessage | Http2ServerRequest): req is Http2Server
  * returns the same handle. Attaching late is safe: a response that already
  * finished or closed is released at once with the right outcome; one whose
  * `end()` was called but has not finished is released at its own `finish`.
+ * Something other than a server's request and response, or a missing
+ * registry, throws at the call (`InvalidArgumentError`, `InvalidOptionsError`).
  *
  * @example
  * ```ts
@@ -45,6 +48,15 @@ export function track<M>(
   options: TrackOptions<M>,
 ): TrackedConnection<M> {
   checkRegistry(options, 'track');
+  // Plain typeof checks only: this runs on every request it is called for. `stream` first: a compat
+  // request's `socket` getter would build a Proxy.
+  const link: unknown = typeof req === 'object' && req !== null ? ((req as { stream?: unknown }).stream ?? req.socket) : undefined;
+  if (typeof link !== 'object' || link === null) {
+    throw invalidArgument('track', 'req', 'the request a server handed to its handler', req, 'Call track(req, res, { registry }) with the handler\'s own (req, res).');
+  }
+  if (typeof res !== 'object' || res === null || typeof res.on !== 'function') {
+    throw invalidArgument('track', 'res', 'the response a server handed to its handler', res, 'Call track(req, res, { registry }) with the handler\'s own (req, res).');
+  }
   if (isCompat(req)) {
     const connection = trackStream(req.stream, options);
     (req as { [kConnection]?: unknown })[kConnection] = connection;
@@ -55,10 +67,15 @@ export function track<M>(
 }
 
 /**
- * The connection tracked for a request, response, HTTP/2 stream or socket, if any.
+ * The connection tracked for a request, response, HTTP/2 stream or socket, if
+ * any. For an `upgrade` or `CONNECT` request tracked by `instrument`, that is
+ * the taken-over socket's connection. Anything but an object throws an `InvalidArgumentError`.
  * @example `connectionOf(req)?.signal`
  */
 export function connectionOf<M = unknown>(target: Trackable): TrackedConnection<M> | undefined {
+  if (typeof target !== 'object' || target === null) {
+    throw invalidArgument('connectionOf', 'target', 'a request, response, HTTP/2 stream or socket', target, 'Pass the req, res, stream or socket your handler received.');
+  }
   const tagged = target as { [kConnection]?: TrackedConnection<M>; stream?: { [kConnection]?: TrackedConnection<M> } };
   return tagged[kConnection] ?? tagged.stream?.[kConnection];
 }

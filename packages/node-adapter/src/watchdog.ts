@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { functionOption, parseOptions, type ConnectionInfo, type Registry } from '@lifeline/core';
+import { checkRegistryArgument } from './checkRegistry.js';
 import { failById } from './connection.js';
+import { checkOptionsArgument } from './invalidArgument.js';
 
 /** Options of {@link startWatchdog}. */
 export interface WatchdogOptions {
@@ -39,7 +41,9 @@ const watchdogOptionsSchema = z
 /**
  * Ends stale connections as `errored` with reason `timeout`: answered with a
  * 503 if nothing was sent yet, cut otherwise. Its timer is `unref()`ed, so it
- * never keeps a process alive.
+ * never keeps a process alive. Its arguments are checked at the call (an
+ * `InvalidArgumentError` for `registry`, an `InvalidOptionsError` for options),
+ * never later from the timer.
  *
  * @example
  * ```ts
@@ -49,6 +53,8 @@ const watchdogOptionsSchema = z
  * ```
  */
 export function startWatchdog(registry: Registry<never> | Registry<unknown>, options: WatchdogOptions): Watchdog {
+  checkRegistryArgument(registry, 'startWatchdog');
+  checkOptionsArgument('startWatchdog', options);
   const o = parseOptions(watchdogOptionsSchema, options, 'startWatchdog');
   const smallest = Math.min(o.idleTimeout ?? Infinity, o.maxAge ?? Infinity);
   const interval = o.interval ?? Math.min(MAX_TIMER_MS, Math.max(10, Math.floor(smallest / 4)));

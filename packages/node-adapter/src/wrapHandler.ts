@@ -1,7 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import type { Registry } from '@lifeline/core';
+import { z } from 'zod';
+import { functionOption, parseOptions, type Registry } from '@lifeline/core';
+import { registryOption } from './checkRegistry.js';
 import { isOwnAbort, type TrackedConnection } from './connection.js';
+import { checkOptionsArgument, invalidArgument } from './invalidArgument.js';
 import { answerPlain } from './plainAnswer.js';
 import { connectionOf, track } from './track.js';
 
@@ -16,6 +19,11 @@ export interface WrapHandlerOptions<M> {
   onHandlerError?: (error: unknown, req: Req) => void;
 }
 
+const wrapHandlerOptionsSchema = z.strictObject({
+  registry: registryOption.optional(),
+  onHandlerError: functionOption('a function (error, req) => void').optional(),
+});
+
 /**
  * Wraps a request handler so that a throw or a rejection ends the connection
  * as `errored` (`handler-error`): a 500 if nothing was sent yet, otherwise the
@@ -24,6 +32,8 @@ export interface WrapHandlerOptions<M> {
  * connection as a third argument. A rejection caused by the connection's own
  * abort (work cancelled through `connection.signal` because the client left)
  * is not a failure: it is not reported and the connection keeps its outcome.
+ * A `handler` that is not a function throws an `InvalidArgumentError`, bad
+ * options an `InvalidOptionsError`, at once.
  *
  * @example
  * ```ts
@@ -37,6 +47,12 @@ export function wrapHandler<M = unknown, Q extends Req = IncomingMessage, S exte
   handler: (req: Q, res: S, connection: TrackedConnection<M> | undefined) => unknown,
   options: WrapHandlerOptions<M> = {},
 ): (req: Q, res: S) => void {
+  if (typeof handler !== 'function') {
+    throw invalidArgument('wrapHandler', 'handler', 'a request handler function (req, res, connection) => ...', handler, 'Pass your handler: server.on(\'request\', wrapHandler(async (req, res) => { ... })).');
+  }
+  checkOptionsArgument('wrapHandler', options);
+  parseOptions(wrapHandlerOptionsSchema, options, 'wrapHandler');
+  options ??= {};
   const report = options.onHandlerError ?? ((error: unknown) => console.error('lifeline: request handler failed:', error));
   return (req, res) => {
     const connection = connectionOf<M>(req) ?? (options.registry ? track(req, res, { registry: options.registry }) : undefined);

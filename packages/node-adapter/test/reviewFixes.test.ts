@@ -22,9 +22,9 @@ async function h1(handler: http.RequestListener) {
 }
 
 describe('boundaries: timers and options', () => {
-  it('a timer value Node would turn into 1 ms is refused, naming the option', () => {
+  it('a timer value Node would turn into 1 ms is refused, naming the option', async () => {
     const registry = createRegistry();
-    expect(() => drain(registry, { deadline: 3e9 })).toThrow(/option "deadline"/);
+    await expect(drain(registry, { deadline: 3e9 })).rejects.toThrow(/option "deadline"/);
     expect(() => startWatchdog(registry, { maxAge: 365 * 24 * 3600 * 1000 })).toThrow(/option "maxAge"/);
     expect(() => startWatchdog(registry, { idleTimeout: 100, interval: 1e-6 })).toThrow(/option "interval"/);
   });
@@ -38,10 +38,12 @@ describe('boundaries: timers and options', () => {
     expect(() => instrument(http.createServer(), { journalSize: -1 })).toThrow(/^instrument: invalid options: option "journalSize"/);
   });
 
-  it('sendFile() and pipeResponse() name bad options', () => {
-    const res = {} as http.ServerResponse;
-    expect(() => sendFile(res, '/x', { contentType: 5 } as never)).toThrow(/sendFile: .*option "contentType"/);
-    expect(() => pipeResponse(res, Readable.from([]), { expectedBytes: -1 })).toThrow(/option "expectedBytes"/);
+  it('sendFile() and pipeResponse() reject naming bad options, leaving the response untouched', async () => {
+    const res = new http.ServerResponse(new http.IncomingMessage(null as never));
+    await expect(sendFile(res, '/x', { contentType: 5 } as never)).rejects.toThrow(InvalidOptionsError);
+    await expect(sendFile(res, '/x', { contentType: 5 } as never)).rejects.toThrow(/sendFile: .*option "contentType"/);
+    await expect(pipeResponse(res, Readable.from([]), { expectedBytes: -1 })).rejects.toThrow(/option "expectedBytes"/);
+    expect([res.headersSent, res.writableEnded, res.destroyed]).toEqual([false, false, false]);
   });
 });
 

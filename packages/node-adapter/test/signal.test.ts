@@ -30,6 +30,37 @@ describe('connection.signal over a real 127.0.0.1 socket', () => {
     }
   });
 
+  it('takes 50 abort listeners without a MaxListenersExceededWarning, and each fires once when the client leaves', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    const calls: number[] = new Array(50).fill(0);
+    let signal: AbortSignal | undefined;
+    const t = await startHttp1((req) => {
+      signal = connectionOf(req)!.signal;
+      // What users do: pass the one signal to every call the request makes.
+      for (let i = 0; i < 50; i++) signal.addEventListener('abort', () => calls[i]!++);
+      // never responds
+    });
+    const client = await rawClient(t.port);
+    try {
+      client.write('GET /many HTTP/1.1\r\nHost: x\r\n\r\n');
+      await waitFor(() => signal !== undefined, 'the handler');
+      // process.emitWarning emits on a later tick: give it the chance before looking.
+      await new Promise((resolve) => setImmediate(resolve));
+      client.destroy();
+      await waitForReleases(t, 1);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message)).toEqual([]);
+      expect(signal!.aborted).toBe(true);
+      expect(calls).toEqual(new Array(50).fill(1));
+    } finally {
+      process.off('warning', onWarning);
+      client.destroy();
+      await t.close();
+    }
+  });
+
   it('does not abort when the response finishes normally', async () => {
     let signal: AbortSignal | undefined;
     const t = await startHttp1((req, res) => {

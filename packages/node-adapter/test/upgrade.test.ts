@@ -147,6 +147,58 @@ describe('upgrade and CONNECT sockets over a real 127.0.0.1 socket', () => {
     }
   });
 
+  it('connectionOf(req) in an "upgrade" handler is the upgraded socket\'s connection', async () => {
+    const seen: { byReq?: TrackedConnection | undefined; bySocket?: TrackedConnection | undefined } = {};
+    const t = await startHttp1((_req, res) => res.end('not an upgrade'));
+    t.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex) => {
+      seen.byReq = connectionOf(req);
+      seen.bySocket = connectionOf(socket);
+      socket.on('error', () => {});
+      socket.end(SWITCHING);
+    });
+    try {
+      expect(await exchange(t.port, UPGRADE_REQUEST)).toBe(SWITCHING);
+      await waitForReleases(t, 1);
+      expect(seen.byReq).toBeDefined();
+      expect(seen.byReq).toBe(seen.bySocket);
+      expect(seen.byReq?.transport).toBe('websocket');
+      expect(t.releases.map((c) => [c.id, c.outcome])).toEqual([[seen.byReq!.id, 'finished']]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('connectionOf(req) in a "connect" handler is the tunnel socket\'s connection, and its signal aborts when the client leaves', async () => {
+    const seen: { byReq?: TrackedConnection | undefined; bySocket?: TrackedConnection | undefined } = {};
+    const t = await startHttp1((_req, res) => res.end());
+    let tunnel: Duplex | undefined;
+    t.server.on('connect', (req: http.IncomingMessage, socket: Duplex) => {
+      tunnel = socket;
+      seen.byReq = connectionOf(req);
+      seen.bySocket = connectionOf(socket);
+      socket.on('error', () => {});
+      socket.on('end', () => socket.end()); // a proxy closes its side when the client closes its own
+      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n'); // and keeps the tunnel open until then
+    });
+    const client = await rawClient(t.port);
+    try {
+      client.write('CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n');
+      await waitFor(() => seen.byReq !== undefined || seen.bySocket !== undefined, 'the connect handler');
+      expect(seen.byReq).toBeDefined();
+      expect(seen.byReq).toBe(seen.bySocket);
+      expect(seen.byReq?.transport).toBe('tcp');
+      const signal = seen.byReq!.signal;
+      client.destroy();
+      await waitForReleases(t, 1);
+      expect(t.releases.map((c) => [c.id, c.outcome])).toEqual([[seen.byReq!.id, 'closed']]);
+      expect(signal.aborted).toBe(true);
+    } finally {
+      client.destroy();
+      tunnel?.destroy();
+      await t.close();
+    }
+  });
+
   it('without a "connect" listener Node still closes CONNECT sockets unanswered, and nothing is tracked', async () => {
     const t = await startHttp1((_req, res) => res.end('should not be called'));
     try {

@@ -1,8 +1,11 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
-import { createRegistry, type ConnectionId, type ConnectionOutcome } from '@lifeline/core';
+import { z } from 'zod';
+import { createRegistry, functionOption, parseOptions, type ConnectionId, type ConnectionOutcome } from '@lifeline/core';
+import { checkOptionsArgument, invalidArgument } from '../invalidArgument.js';
 import { instrument } from '../instrument.js';
+import { MAX_TIMER_MS } from '../watchdog.js';
 import { rawRequest, runKeepAlive, runRawClient, type ClientBehaviour } from './clients.js';
 import { newDescriptors, openFileDescriptors } from './descriptors.js';
 
@@ -43,6 +46,15 @@ type Session =
   | { kind: 'keep-alive'; paths: string[] }
   | { kind: 'pipelined'; paths: string[]; dies: boolean };
 
+const checkNoLeaksOptionsSchema = z.strictObject({
+  inFlight: functionOption<() => number>('a function returning your bookkeeping\'s size').optional(),
+  paths: z.array(z.string().regex(/^\/\S*$/, 'expected a path starting with "/", without spaces')).min(1).optional(),
+  numRuns: z.number().int().min(1).optional(),
+  seed: z.number().int().optional(),
+  settleMs: z.number().nonnegative().max(MAX_TIMER_MS).optional(),
+  clientTimeoutMs: z.number().positive().max(MAX_TIMER_MS).optional(),
+});
+
 function sessionArbitrary(paths: readonly string[]): fc.Arbitrary<Session> {
   const path = fc.constantFrom(...paths);
   const client = fc.oneof(
@@ -73,7 +85,9 @@ const settled = async (condition: () => boolean, ms: number) => {
  * random byte, reuse keep-alive sockets and pipeline requests. After every
  * run it checks that each connection was released exactly once, that the
  * registry is back to zero, and that your own `inFlight()` count is too.
- * Throws fast-check's (shrunk) counterexample when it finds a leak.
+ * Rejects with fast-check's (shrunk) counterexample when it finds a leak, and
+ * before any run for bad arguments (an `InvalidArgumentError` for `handler`,
+ * an `InvalidOptionsError` for options).
  *
  * @example
  * ```ts
@@ -83,6 +97,12 @@ const settled = async (condition: () => boolean, ms: number) => {
  * ```
  */
 export async function checkNoLeaks(handler: http.RequestListener, options: CheckNoLeaksOptions = {}): Promise<CheckNoLeaksReport> {
+  if (typeof handler !== 'function') {
+    throw invalidArgument('checkNoLeaks', 'handler', 'a request handler function (req, res) => ...', handler, 'Pass the handler under test: await checkNoLeaks((req, res) => ..., { inFlight }).');
+  }
+  checkOptionsArgument('checkNoLeaks', options);
+  parseOptions(checkNoLeaksOptionsSchema, options, 'checkNoLeaks');
+  options ??= {};
   const paths = options.paths ?? ['/'];
   const settleMs = options.settleMs ?? 3_000;
   const clientTimeoutMs = options.clientTimeoutMs ?? 5_000;

@@ -1,5 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
+import { invalidArgument } from '../invalidArgument.js';
+import { MAX_TIMER_MS } from '../watchdog.js';
 
 /** What a test client does with the response. */
 export type ClientBehaviour =
@@ -8,8 +10,31 @@ export type ClientBehaviour =
   | { readonly kind: 'abort-at'; readonly bytes: number }
   | { readonly kind: 'reset-at'; readonly bytes: number };
 
+const behaviours = new Set(['read-all', 'abort-before-headers', 'abort-at', 'reset-at']);
+
+function checkPort(where: string, port: unknown): void {
+  if (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535) {
+    throw invalidArgument(where, 'port', 'a TCP port number (1-65535)', port, 'Pass the port the server listens on: (server.address() as AddressInfo).port.');
+  }
+}
+
+function checkTimeout(where: string, timeoutMs: unknown): void {
+  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || timeoutMs > MAX_TIMER_MS) {
+    throw invalidArgument(where, 'timeoutMs', 'a number of milliseconds > 0', timeoutMs, 'Pass how long a client may wait, e.g. 5_000, or leave it out.');
+  }
+}
+
 /** One raw HTTP/1.1 request line block; `close` asks the server to close after the response. */
 export function rawRequest(path: string, close: boolean, method = 'GET'): string {
+  if (typeof path !== 'string' || path === '' || /\s/.test(path)) {
+    throw invalidArgument('rawRequest', 'path', 'a request target without spaces, such as "/download"', path, "Pass the path to request: rawRequest('/', true).");
+  }
+  if (typeof close !== 'boolean') {
+    throw invalidArgument('rawRequest', 'close', 'a boolean', close, 'Pass true to ask the server to close the connection after the response, false to keep it alive.');
+  }
+  if (typeof method !== 'string' || !/^[A-Z]+$/.test(method)) {
+    throw invalidArgument('rawRequest', 'method', 'an HTTP method in capitals, such as "GET"', method, "Pass the method, e.g. rawRequest('/', true, 'HEAD'), or leave it out.");
+  }
   return `${method} ${path} HTTP/1.1\r\nHost: lifeline.test\r\n${close ? 'Connection: close\r\n' : ''}\r\n`;
 }
 
@@ -25,6 +50,25 @@ export function runRawClient(
   arrived: Promise<void>,
   timeoutMs = 10_000,
 ): Promise<void> {
+  try {
+    checkPort('runRawClient', port);
+    if (typeof payload !== 'string') {
+      throw invalidArgument('runRawClient', 'payload', 'the request bytes as a string', payload, "Build it with rawRequest('/', true).");
+    }
+    if (!behaviours.has((behaviour as { kind?: unknown } | null)?.kind as string)) {
+      throw invalidArgument('runRawClient', 'behaviour', `an object whose kind is one of ${[...behaviours].join(', ')}`, behaviour, "Pass e.g. { kind: 'read-all' } or { kind: 'abort-at', bytes: 100 }.");
+    }
+    const b = behaviour as { kind: string; bytes?: unknown };
+    if ((b.kind === 'abort-at' || b.kind === 'reset-at') && !(Number.isInteger(b.bytes) && (b.bytes as number) >= 0)) {
+      throw invalidArgument('runRawClient', 'behaviour', 'a whole number of bytes >= 0 in behaviour.bytes', b.bytes, `Pass e.g. { kind: '${b.kind}', bytes: 100 }.`);
+    }
+    if (typeof (arrived as { then?: unknown } | null)?.then !== 'function') {
+      throw invalidArgument('runRawClient', 'arrived', 'a promise that resolves when the request reached the handler', arrived, 'Pass Promise.resolve() if the client need not wait.');
+    }
+    checkTimeout('runRawClient', timeoutMs);
+  } catch (error) {
+    return Promise.reject(error as Error);
+  }
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     let received = 0;
@@ -47,6 +91,11 @@ export function runRawClient(
 
 /** A keep-alive session with Node's own client: requests one after the other on one socket, each read in full. */
 export async function runKeepAlive(port: number, paths: readonly string[], timeoutMs = 10_000): Promise<void> {
+  checkPort('runKeepAlive', port);
+  if (!Array.isArray(paths) || !paths.every((p) => typeof p === 'string' && p.startsWith('/'))) {
+    throw invalidArgument('runKeepAlive', 'paths', 'an array of paths starting with "/"', paths, "Pass e.g. ['/', '/download'].");
+  }
+  checkTimeout('runKeepAlive', timeoutMs);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   try {
     for (const path of paths) {
