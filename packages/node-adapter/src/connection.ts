@@ -14,6 +14,13 @@ import { ConnectionClosedError, ConnectionErroredError } from './errors.js';
 /** Where a tracked object (request, response, stream, socket) keeps its connection. */
 export const kConnection = Symbol('lifeline.connection');
 
+/**
+ * The method by which a connection reports the bytes its transport has moved
+ * (`undefined` when unknown). Only the watchdog calls it, at sweep time, so
+ * the hot path pays nothing per write.
+ */
+export const kBytesMoved = Symbol('lifeline.bytesMoved');
+
 /** The adapter's handles of one registry, by id: what the watchdog and drain act on. */
 const handlesByRegistry = new WeakMap<Registry<never>, Map<ConnectionId, TrackedConnection>>();
 
@@ -150,6 +157,11 @@ export abstract class TrackedConnection<M = unknown> {
    */
   progress(bytesSent: number): void {
     this.apply({ type: 'DATA', bytesSent });
+  }
+
+  /** Bytes moved by the transport under this connection; see {@link kBytesMoved}. */
+  [kBytesMoved](): number | undefined {
+    return undefined;
   }
 
   /** Stop the transport after `fail`: answer or destroy. */

@@ -1,9 +1,10 @@
 import { constants, type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import { toErrorInfo, type ErrorReason, type Registry } from '@lifeline/core';
-import { kConnection, TrackedConnection } from './connection.js';
+import { kBytesMoved, kConnection, TrackedConnection } from './connection.js';
 import { checkRegistry } from './checkRegistry.js';
 import { channels } from './diagnostics.js';
 import { FINISH, isPeerError, isTimeoutError, timeoutFact } from './endingFacts.js';
+import { socketBytesMoved } from './transportBytes.js';
 
 type Tagged<T> = T & { [kConnection]?: Http2Connection };
 
@@ -55,6 +56,17 @@ export class Http2Connection<M = unknown> extends TrackedConnection<M> {
     if (rst === constants.NGHTTP2_CANCEL) return this.apply({ type: 'CLOSE', reason: sessionGone ? 'session-closed' : 'cancelled' });
     if (sessionGone) return this.apply({ type: 'CLOSE', reason: 'session-closed' });
     this.apply({ type: 'CLOSE', reason: rst === constants.NGHTTP2_NO_ERROR ? 'aborted' : 'reset' });
+  }
+
+  /**
+   * The session socket's counters. Node exposes no per-stream byte count, so
+   * a stream stalled by flow control counts as moving while another stream of
+   * the same session moves; once the whole session stalls, its socket stops.
+   */
+  override [kBytesMoved](): number | undefined {
+    const session = this.session;
+    if (session === undefined || session.destroyed) return undefined;
+    return socketBytesMoved(session.socket);
   }
 
   protected terminate(reason: ErrorReason): void {
