@@ -3,6 +3,7 @@ import { toErrorInfo, type ErrorReason, type Registry } from '@lifeline/core';
 import { kBytesMoved, kConnection, TrackedConnection } from './connection.js';
 import { checkRegistry } from './checkRegistry.js';
 import { channels } from './diagnostics.js';
+import { ConnectionErroredError } from './errors.js';
 import { FINISH, isPeerError, isTimeoutError, timeoutFact } from './endingFacts.js';
 import { socketBytesMoved } from './transportBytes.js';
 
@@ -11,6 +12,8 @@ type Tagged<T> = T & { [kConnection]?: Http2Connection };
 function onStreamClose(this: Tagged<ServerHttp2Stream>): void {
   this[kConnection]?.streamClosed();
 }
+
+function ignoreOwnReset(): void {}
 
 function onStreamTimeout(this: Tagged<ServerHttp2Stream>): void {
   this[kConnection]?.markTimedOut();
@@ -75,7 +78,11 @@ export class Http2Connection<M = unknown> extends TrackedConnection<M> {
     if (!stream.headersSent) {
       stream.respond({ ':status': reason === 'timeout' || reason === 'shutdown' ? 503 : 500 }, { endStream: true });
     } else {
-      stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+      // close(code) would send END_STREAM before the reset, so the client would take the cut body for a
+      // complete one; destroy(error) resets at once with INTERNAL_ERROR. Node emits that error on the stream:
+      // a core-API app with no 'error' listener must not crash on a cut it did not make.
+      stream.on('error', ignoreOwnReset);
+      stream.destroy(new ConnectionErroredError(reason));
     }
   }
 
