@@ -64,7 +64,7 @@ export function startWatchdog(registry: Registry<never> | Registry<unknown>, opt
   const idle = o.idleTimeout === undefined ? undefined : idleness(registry, o.idleTimeout, Math.min(interval, o.idleTimeout));
   const sweep = (): number => {
     const stale = new Map<number, ConnectionInfo>();
-    if (idle !== undefined) for (const c of idle()) stale.set(c.id, c);
+    if (idle !== undefined) for (const c of idle.find()) stale.set(c.id, c);
     if (o.maxAge !== undefined) for (const c of registry.list({ olderThan: o.maxAge })) stale.set(c.id, c);
     for (const info of stale.values()) {
       try {
@@ -78,7 +78,13 @@ export function startWatchdog(registry: Registry<never> | Registry<unknown>, opt
   };
   const timer = setInterval(sweep, interval);
   timer.unref();
-  return { sweep, stop: () => clearInterval(timer) };
+  return {
+    sweep,
+    stop: () => {
+      clearInterval(timer);
+      idle?.forget();
+    },
+  };
 }
 
 /** What the watchdog remembers of a quiet connection's transport: its byte count and when that last changed. */
@@ -96,13 +102,19 @@ interface ByteHistory {
  * `watchAfter` ms, and forgotten as soon as it has one or is released; with no
  * history yet, its bytes count as having moved at the first look.
  */
-function idleness(registry: Registry<never> | Registry<unknown>, idleTimeout: number, watchAfter: number): () => ConnectionInfo[] {
+function idleness(
+  registry: Registry<never> | Registry<unknown>,
+  idleTimeout: number,
+  watchAfter: number,
+): { find: () => ConnectionInfo[]; forget: () => void } {
+  // Entries of released connections go at the next sweep, and all of them when the watchdog stops.
   const watched = new Map<ConnectionId, ByteHistory>();
   const handles = handlesOf(registry as Registry<never>);
-  return () => {
+  const forget = () => watched.clear();
+  const find = () => {
     // Two clocks: the registry's (its own, maybe injected) says how long since the last event; the
-    // transport's bytes are real, so their history is kept in real time.
-    const now = Date.now();
+    // transport's bytes are real, so their history is kept in real, monotonic time.
+    const now = performance.now();
     const registryIdle = new Set<ConnectionId>();
     for (const info of registry.list({ idleFor: idleTimeout })) registryIdle.add(info.id);
     const idle: ConnectionInfo[] = [];
@@ -125,6 +137,7 @@ function idleness(registry: Registry<never> | Registry<unknown>, idleTimeout: nu
     for (const id of watched.keys()) if (!seen.has(id)) watched.delete(id);
     return idle;
   };
+  return { find, forget };
 }
 
 /** A transport counter that cannot be read (a socket torn down mid-sweep) counts as unknown, never as an error. */

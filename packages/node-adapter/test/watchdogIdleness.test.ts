@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import net from 'node:net';
+import { createRegistry, type ConnectionOutcome } from '@lifeline/core';
 import { describe, expect, it } from 'vitest';
 import { startWatchdog } from '../src/index.js';
 import { request } from './helpers/client.js';
@@ -291,5 +292,28 @@ describe('watchdog idleness of an upgraded socket (bytes on the socket, read at 
       expect(received.startsWith('HTTP/1.1 101')).toBe(true);
       expect(t.releases[0]).toMatchObject({ transport: 'upgrade', ...timeoutRelease });
     });
+  });
+});
+
+describe('watchdog idleness without a transport', () => {
+  it('a connection opened on the registry directly (no byte counter) is idle by the registry alone, at the first sweep past idleTimeout', () => {
+    let now = 0;
+    const registry = createRegistry({ clock: () => now });
+    const outcomes: ConnectionOutcome[] = [];
+    registry.onRelease((c) => outcomes.push(c.outcome));
+    const id = registry.open({ transport: 'custom' });
+    const watchdog = startWatchdog(registry, { idleTimeout: 1_000 });
+    const swept: number[] = [];
+    try {
+      now = 999;
+      swept.push(watchdog.sweep());
+      now = 1_000;
+      swept.push(watchdog.sweep());
+    } finally {
+      watchdog.stop();
+    }
+    expect(swept).toEqual([0, 1]);
+    expect(outcomes).toEqual(['errored']);
+    expect(registry.state(id)).toBeUndefined();
   });
 });
