@@ -18,6 +18,13 @@ import { invalidArgument } from './invalidArgument.js';
 /** Where a tracked object (request, response, stream, socket) keeps its connection. */
 export const kConnection = Symbol('lifeline.connection');
 
+/**
+ * The method by which a connection reports the bytes its transport has moved
+ * (`undefined` when unknown). Only the watchdog calls it, at sweep time, so
+ * the hot path pays nothing per write.
+ */
+export const kBytesMoved = Symbol('lifeline.bytesMoved');
+
 /** The adapter's handles of one registry, by id: what the watchdog and drain act on. */
 const handlesByRegistry = new WeakMap<Registry<never>, Map<ConnectionId, TrackedConnection>>();
 
@@ -192,6 +199,11 @@ export abstract class TrackedConnection<M = unknown> {
       throw invalidArgument('connection.progress', 'bytesSent', 'a whole number of bytes >= 0 (the running total)', bytesSent, 'Pass the total body bytes sent so far.');
     }
     this.apply({ type: 'DATA', bytesSent });
+  }
+
+  /** Bytes moved by the transport under this connection; see {@link kBytesMoved}. */
+  [kBytesMoved](): number | undefined {
+    return undefined;
   }
 
   /** Stop the transport after `fail`: answer or destroy. */

@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ConnectionEvent, ErrorReason, Registry, Transport } from '@lifeline/core';
-import { kConnection, TrackedConnection } from './connection.js';
+import { kBytesMoved, kConnection, TrackedConnection } from './connection.js';
 import { channels } from './diagnostics.js';
 import { endingFact, FINISH } from './endingFacts.js';
 import { answerPlain } from './plainAnswer.js';
+import { socketBytesMoved } from './transportBytes.js';
 
 /** Set on a socket once its `timeout` listener is attached (one per socket, never one per request). */
 const kWatched = Symbol('lifeline.watched');
@@ -130,6 +131,11 @@ export class Http1Connection<M = unknown> extends TrackedConnection<M> {
       this.apply({ type: 'HEADERS', status: this.res.statusCode });
     }
     return event;
+  }
+
+  /** The socket's counters: on keep-alive they include earlier requests, which is harmless, since only their change is read. */
+  override [kBytesMoved](): number | undefined {
+    return socketBytesMoved(this.req.socket);
   }
 
   protected terminate(reason: ErrorReason): void {

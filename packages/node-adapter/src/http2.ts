@@ -1,10 +1,12 @@
 import { constants, type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import { toErrorInfo, type ErrorReason, type Registry } from '@lifeline/core';
-import { kConnection, TrackedConnection } from './connection.js';
+import { kBytesMoved, kConnection, TrackedConnection } from './connection.js';
 import { checkRegistry } from './checkRegistry.js';
 import { channels } from './diagnostics.js';
+import { ConnectionErroredError } from './errors.js';
 import { FINISH, isPeerError, isTimeoutError, timeoutFact } from './endingFacts.js';
 import { invalidArgument } from './invalidArgument.js';
+import { socketBytesMoved } from './transportBytes.js';
 
 type Tagged<T> = T & { [kConnection]?: Http2Connection };
 
@@ -33,6 +35,8 @@ function watchSession(session: WatchedSession): void {
 function onStreamClose(this: Tagged<ServerHttp2Stream>): void {
   this[kConnection]?.streamClosed();
 }
+
+function ignoreOwnReset(): void {}
 
 function onStreamTimeout(this: Tagged<ServerHttp2Stream>): void {
   this[kConnection]?.markTimedOut();
@@ -92,13 +96,28 @@ export class Http2Connection<M = unknown> extends TrackedConnection<M> {
     this.apply({ type: 'CLOSE', reason: rst === constants.NGHTTP2_NO_ERROR ? 'aborted' : 'reset' });
   }
 
+  /**
+   * The session socket's counters. Node exposes no per-stream byte count, so
+   * a stream stalled by flow control counts as moving while another stream of
+   * the same session moves; once the whole session stalls, its socket stops.
+   */
+  override [kBytesMoved](): number | undefined {
+    const session = this.session;
+    if (session === undefined || session.destroyed) return undefined;
+    return socketBytesMoved(session.socket);
+  }
+
   protected terminate(reason: ErrorReason): void {
     const stream = this.stream;
     if (stream.destroyed) return;
     if (!stream.headersSent) {
       stream.respond({ ':status': reason === 'timeout' || reason === 'shutdown' ? 503 : 500 }, { endStream: true });
     } else {
-      stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+      // close(code) would send END_STREAM before the reset, so the client would take the cut body for a
+      // complete one; destroy(error) resets at once with INTERNAL_ERROR. Node emits that error on the stream:
+      // a core-API app with no 'error' listener must not crash on a cut it did not make.
+      stream.on('error', ignoreOwnReset);
+      stream.destroy(new ConnectionErroredError(reason));
     }
   }
 

@@ -170,11 +170,20 @@ export function instrument<M = unknown>(server: AnyServer, options: InstrumentOp
     const onStream = (stream: ServerHttp2Stream, headers: Http2Headers) =>
       trackStream(stream, meta === undefined ? plain : optionsFor({ method: headers[':method'], url: headers[':path'], headers }));
     on('stream', onStream);
-    // With allowHTTP1, HTTP/1.1 requests reach the server as 'request' without a stream.
+    // With allowHTTP1, HTTP/1.1 requests reach the server as 'request' (or 'checkContinue' / 'checkExpectation')
+    // without a stream. A 'request' listener turns on Node's compat layer for every stream, which answers some
+    // (an unmet Expect: 417, CONNECT: 405) before a core-API application can: so listen only while the app does.
     const onHttp1Request = (req: IncomingMessage, res: ServerResponse) => {
       if (req.httpVersionMajor === 1) trackHttp1(req, res, optionsFor(req));
     };
-    on('request', onHttp1Request);
+    const optional: Record<string, (...args: never[]) => unknown> = { request: onHttp1Request, checkContinue: onHttp1Request, checkExpectation: onHttp1Request };
+    if (parsed.upgrades !== false) {
+      // 'connect' is shared with the compat API's CONNECT (request, response): only HTTP/1.1 hands over a socket.
+      const { upgrade, connect } = socketTakeoverListeners(registry, meta);
+      optional.upgrade = upgrade;
+      optional.connect = (req: IncomingMessage, socket: Duplex) => (req.httpVersionMajor === 1 ? connect(req, socket) : undefined);
+    }
+    followApplicationListeners(server as unknown as HttpServer, optional, cleanups);
     cleanups.push(rememberSessions(server));
   } else {
     const onRequest = (req: IncomingMessage, res: ServerResponse) => trackHttp1(req, res, optionsFor(req));

@@ -1,10 +1,11 @@
 import type { Duplex } from 'node:stream';
 import type { ErrorReason, Registry, Transport } from '@lifeline/core';
-import { kConnection, TrackedConnection } from './connection.js';
+import { kBytesMoved, kConnection, TrackedConnection } from './connection.js';
 import { checkRegistry } from './checkRegistry.js';
 import { channels } from './diagnostics.js';
 import { endingFact, FINISH } from './endingFacts.js';
 import { invalidArgument } from './invalidArgument.js';
+import { socketBytesMoved } from './transportBytes.js';
 
 type Tagged<T> = T & { [kConnection]?: SocketConnection };
 
@@ -51,6 +52,10 @@ export class SocketConnection<M = unknown> extends TrackedConnection<M> {
     const error = this.socket.errored;
     if (!error && !this.peerEndedFirst && (this.ourEndFinished || this.socket.writableFinished)) return this.apply(FINISH);
     this.apply(endingFact(error, false, 'aborted', 'socket-error'));
+  }
+
+  override [kBytesMoved](): number | undefined {
+    return socketBytesMoved(this.socket as Parameters<typeof socketBytesMoved>[0]);
   }
 
   protected terminate(_reason: ErrorReason): void {

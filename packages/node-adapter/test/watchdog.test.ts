@@ -1,9 +1,11 @@
+import http2 from 'node:http2';
 import { Readable } from 'node:stream';
 import { InvalidOptionsError, type ConnectionInfo } from '@lifeline/core';
 import { describe, expect, it } from 'vitest';
 import { pipeResponse, startWatchdog, type SendResult } from '../src/index.js';
 import { request } from './helpers/client.js';
-import { sleep, startHttp1, waitFor, waitForReleases } from './helpers/server.js';
+import { h2close, h2connect, h2request } from './helpers/h2.js';
+import { sleep, startHttp1, startHttp2, waitFor, waitForReleases } from './helpers/server.js';
 
 /** A source that pushes `steps` chunks of `chunkBytes`, one every `everyMs`. */
 function steadySource(steps: number, chunkBytes: number, everyMs: number): Readable {
@@ -143,6 +145,9 @@ describe('startWatchdog over a real 127.0.0.1 socket', () => {
       await sleep(200); // four idle periods
       expect(t.registry.size).toBe(1);
       expect(t.releases).toHaveLength(0);
+      // The first look starts the socket's byte history: until it has stood still for idleTimeout, nothing is idle.
+      expect(watchdog.sweep()).toBe(0);
+      await sleep(60);
       expect(watchdog.sweep()).toBe(1);
       expect((await response).status).toBe(503);
       expect(t.releases[0]).toMatchObject({ outcome: 'errored', event: { reason: 'timeout' } });
@@ -177,6 +182,36 @@ describe('startWatchdog over a real 127.0.0.1 socket', () => {
         expect((caught as InvalidOptionsError).options).toContain(name);
       }
     } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('startWatchdog cutting an HTTP/2 core-API stream', () => {
+  it('resets a started stream with INTERNAL_ERROR without an uncaught error, even when the app has no stream error listener', async () => {
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.prependListener('uncaughtException', onUncaught);
+    const t = await startHttp2({
+      stream: (stream) => {
+        stream.respond({ ':status': 200 });
+        stream.write('partial');
+      },
+    });
+    const watchdog = startWatchdog(t.registry, { idleTimeout: 100 });
+    const session = await h2connect(t.port);
+    try {
+      const r = await h2request(session);
+      await waitForReleases(t, 1);
+      await sleep(20); // an uncaught error would surface on the next turns
+      expect(r).toMatchObject({ status: 200, ended: false, rstCode: http2.constants.NGHTTP2_INTERNAL_ERROR });
+      expect(r.body.toString()).toBe('partial');
+      expect(t.releases[0]).toMatchObject({ outcome: 'errored', event: { reason: 'timeout' } });
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.removeListener('uncaughtException', onUncaught);
+      watchdog.stop();
+      await h2close(session);
       await t.close();
     }
   });
