@@ -14,7 +14,7 @@ export const registry = createRegistry({ journalSize: 0 });
  *
  * @example
  * ```js
- * const { inFlight } = require('@lifeline/on-finished');
+ * import { inFlight } from '@lifeline/on-finished';
  * setInterval(() => metrics.gauge('onfinished.in_flight', inFlight()), 10_000);
  * ```
  */
