@@ -27,17 +27,19 @@ interface MessageLike extends Watched {
 export function isFinished(msg: unknown): boolean | undefined {
   const m = msg as MessageLike;
   // Reading a property of null or undefined throws the TypeError on-finished throws.
-  const socket = m.socket;
   if (hasEnded(m)) return true;
+  // HTTP/2 compat messages are judged by their stream: their `socket` is a proxy that throws once the session let go of it.
+  const stream = m.stream;
   const ended = typeof m.writableEnded === 'boolean' ? m.writableEnded : m.finished;
   if (typeof ended === 'boolean') {
     if (ended) return true;
-    // A compat HTTP/2 response's socket is a proxy that throws once the session let go of it.
-    if (m.stream !== undefined) return Boolean(m.stream.closed || m.stream.destroyed);
+    if (stream !== undefined) return Boolean(stream.closed || stream.destroyed);
+    const socket = m.socket;
     return Boolean(socket && !socket.writable);
   }
   if (typeof m.complete === 'boolean') {
-    if (m.stream !== undefined) return Boolean(m.stream.closed || m.stream.destroyed || (m.complete && !m.readable));
+    if (stream !== undefined) return Boolean(stream.closed || stream.destroyed || (m.complete && !m.readable));
+    const socket = m.socket;
     return Boolean(m.upgrade || !socket || !socket.readable || (m.complete && !m.readable));
   }
   return undefined;

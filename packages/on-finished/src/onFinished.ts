@@ -1,4 +1,3 @@
-import { AsyncResource } from 'node:async_hooks';
 import type { EventEmitter } from 'node:events';
 import { isFinished } from './isFinished.js';
 import { enqueue, type FinishedListener, type Watched } from './listeners.js';
@@ -36,11 +35,11 @@ function onFinished<T extends object>(msg: T, listener: FinishedListener<T>): T 
     setImmediate(listener, null, msg);
     return msg;
   }
-  if (enqueue(msg as Watched, AsyncResource.bind(listener) as FinishedListener<never>)) {
+  if (enqueue(msg as Watched, listener as FinishedListener<never>)) {
     if (isOutgoing(msg)) {
       if (isServerResponse(msg)) watchResponse(msg);
       else watchOther(msg as unknown as EventEmitter);
-    } else if ((msg as { socket?: unknown; stream?: unknown }).socket != null || (msg as { stream?: unknown }).stream != null) {
+    } else if ((msg as { stream?: unknown }).stream != null || (msg as { socket?: unknown }).socket != null) {
       watchRequest(msg as never);
     } else {
       watchOther(msg as unknown as EventEmitter);

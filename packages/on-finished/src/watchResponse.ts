@@ -13,7 +13,7 @@ type ServerSideResponse = (ServerResponse | Http2ServerResponse) & Watched;
  */
 export function isServerResponse(res: object): res is ServerSideResponse {
   const req = (res as { req?: { socket?: unknown; stream?: unknown } }).req;
-  return typeof req === 'object' && req !== null && (req.socket != null || req.stream != null);
+  return typeof req === 'object' && req !== null && (req.stream != null || req.socket != null);
 }
 
 /**
