@@ -11,6 +11,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { RegistryStats } from '@lifeline/core';
 // @ts-expect-error: a plain .mjs build script without types
 import { ensureBuilt } from '../../../scripts/ensureBuilt.mjs';
 import { runIfEntryPoint } from './entryPoint.js';
@@ -30,6 +31,8 @@ export interface ExpressRun {
   morganLines: number;
   /** Descriptors of served files still open once every connection has closed and nothing changes any more. */
   openServedFiles: number;
+  /** With `instrument`: the application registry's stats, and how many requests had a connection in the first middleware. */
+  registry?: RegistryStats & { withConnection: number };
 }
 
 export interface ExpressDemoOptions {
@@ -41,6 +44,8 @@ export interface ExpressDemoOptions {
   leaveAfter?: number;
   /** Size of the served file. Default 5 MB. */
   fileBytes?: number;
+  /** Also `instrument` the app's server (the README's Express setup). Default false. */
+  instrument?: boolean;
 }
 
 interface Stats {
@@ -48,15 +53,16 @@ interface Stats {
   morganLines: number;
   openServedFiles: number;
   connections: number;
+  registry?: RegistryStats & { withConnection: number };
 }
 
 const appPath = fileURLToPath(new URL('./express/app.cjs', import.meta.url));
 const useDropIn = fileURLToPath(new URL('./express/useDropIn.cjs', import.meta.url));
 
 /** Starts the app in its own process (its descriptors are its own), on the drop-in or not. */
-async function startApp(variant: Variant, dir: string): Promise<{ child: ChildProcess; port: number; onFinished: string }> {
+async function startApp(variant: Variant, dir: string, instrument: boolean): Promise<{ child: ChildProcess; port: number; onFinished: string }> {
   // The app is plain CommonJS run by plain node: no TypeScript loader, no source conditions, the real build.
-  const child = fork(appPath, [dir], {
+  const child = fork(appPath, instrument ? [dir, '--instrument'] : [dir], {
     execArgv: variant === 'drop-in' ? ['--require', useDropIn] : [],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -139,8 +145,8 @@ function getThenAbort(port: number, leaveAfter: number): Promise<void> {
 
 /** Runs `load` against a fresh app process of `variant` and measures what it holds afterwards. */
 export async function runExpress(variant: Variant, load: Load, dir: string, options: ExpressDemoOptions = {}): Promise<ExpressRun> {
-  const { sockets = 10, pipelined = 3, leaveAfter = 100 * 1024 } = options;
-  const { child, port, onFinished } = await startApp(variant, dir);
+  const { sockets = 10, pipelined = 3, leaveAfter = 100 * 1024, instrument = false } = options;
+  const { child, port, onFinished } = await startApp(variant, dir, instrument);
   try {
     const expected = load === 'pipelined' ? sockets * pipelined : sockets;
     const clients = Array.from({ length: sockets }, () =>
@@ -148,18 +154,26 @@ export async function runExpress(variant: Variant, load: Load, dir: string, opti
     );
     await Promise.all(clients);
     const stats = await settle(child, expected);
-    return { variant, load, onFinished, requests: stats.requests, morganLines: stats.morganLines, openServedFiles: stats.openServedFiles };
+    const run: ExpressRun = { variant, load, onFinished, requests: stats.requests, morganLines: stats.morganLines, openServedFiles: stats.openServedFiles };
+    return stats.registry === undefined ? run : { ...run, registry: stats.registry };
   } finally {
     child.removeAllListeners('exit');
     child.kill();
   }
 }
 
-/** Every variant under every load, on one served file. */
-export async function runExpressDemo(options: ExpressDemoOptions = {}): Promise<ExpressRun[]> {
+/** Runs `use` with a directory holding the served file, `big.bin`, and the build the app loads. */
+export async function withServedFile<T>(fileBytes: number, use: (dir: string) => Promise<T>): Promise<T> {
   await (ensureBuilt as () => Promise<void>)();
   return withTempDir('lifeline-express-', async (dir) => {
-    await writeFile(join(dir, 'big.bin'), Buffer.alloc(options.fileBytes ?? 5 * 1024 * 1024, 7));
+    await writeFile(join(dir, 'big.bin'), Buffer.alloc(fileBytes, 7));
+    return use(dir);
+  });
+}
+
+/** Every variant under every load, on one served file. */
+export async function runExpressDemo(options: ExpressDemoOptions = {}): Promise<ExpressRun[]> {
+  return withServedFile(options.fileBytes ?? 5 * 1024 * 1024, async (dir) => {
     const runs: ExpressRun[] = [];
     for (const load of ['pipelined', 'aborts'] as const) {
       for (const variant of ['stock', 'drop-in'] as const) runs.push(await runExpress(variant, load, dir, options));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runExpressDemo, type ExpressRun } from '../src/expressDemo.js';
+import { runExpress, runExpressDemo, withServedFile, type ExpressRun } from '../src/expressDemo.js';
 
 describe('Express 5 with express.static and morgan: stock on-finished vs the drop-in', () => {
   it('with the drop-in no served file stays open and morgan logs every request; stock on-finished leaks the queued pipelined ones', async () => {
@@ -22,4 +22,16 @@ describe('Express 5 with express.static and morgan: stock on-finished vs the dro
     expect(run('stock', 'aborts')).toMatchObject({ requests: 10, morganLines: 10, openServedFiles: 0 });
     expect(run('drop-in', 'aborts')).toMatchObject({ requests: 10, morganLines: 10, openServedFiles: 0 });
   }, 180_000);
+});
+
+describe('Express with the drop-in and instrument(app.listen())', () => {
+  it('every request has its connection in the first middleware and is released once in the application registry, with nothing left open', async () => {
+    const run = await withServedFile(5 * 1024 * 1024, (dir) => runExpress('drop-in', 'pipelined', dir, { instrument: true }));
+    expect(run).toMatchObject({ requests: 30, morganLines: 30, openServedFiles: 0 });
+    expect(run.registry).toMatchObject({ opened: 30, inFlight: 0, withConnection: 30 });
+    const { finished, closed, errored } = run.registry!.released;
+    expect(finished + closed + errored).toBe(30);
+    // Every request was cut off mid-body or never got its turn: none of them finished.
+    expect(finished).toBe(0);
+  }, 120_000);
 });
