@@ -84,3 +84,36 @@ describe('the same err as stock on-finished, on the same response', () => {
     expect(seen.dropIn!.err).toBeNull();
   });
 });
+
+describe('outgoing client requests (ClientRequest), as on-finished also takes them', () => {
+  async function watchClientRequest(start: () => http.ClientRequest): Promise<{ dropIn: Seen; stock: Seen }> {
+    const seen: { dropIn: Seen; stock: Seen } = { dropIn: undefined, stock: undefined };
+    const req = start();
+    req.on('error', () => {});
+    dropIn(req, (err) => (seen.dropIn = { err }));
+    stock(req, (err) => (seen.stock = { err }));
+    req.end();
+    await until(() => seen.dropIn !== undefined && seen.stock !== undefined, 'both listeners');
+    return seen;
+  }
+
+  it('a request sent in full: no error', async () => {
+    running = await listen((req, res) => {
+      req.resume();
+      res.end('ok');
+    });
+    const port = running.port;
+    const seen = await watchClientRequest(() => http.request({ host: '127.0.0.1', port, method: 'POST', agent: false }, (res) => res.resume()));
+    expect(seen.stock!.err ?? null).toBeNull();
+    expect(seen.dropIn!.err).toBeNull();
+  });
+
+  it('a connection refused: the same socket error', async () => {
+    const closed = await listen();
+    const port = closed.port;
+    await closed.close();
+    const seen = await watchClientRequest(() => http.request({ host: '127.0.0.1', port, agent: false }));
+    expect((seen.stock!.err as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
+    expect(seen.dropIn!.err).toBe(seen.stock!.err);
+  });
+});
