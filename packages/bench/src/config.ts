@@ -56,7 +56,7 @@ export function benchConfig(full: boolean): BenchConfig {
       rounds: scale(1, 3),
       // 10,000 in both: the per-connection cost depends on the count (Map and listener-array growth steps), and it is cheap.
       connections: 10_000,
-      modes: ['bare', 'lifeline-instrument', 'lifeline-instrument-journal8', 'on-finished', 'handwritten'],
+      modes: ['bare', 'lifeline-instrument', 'lifeline-instrument-journal8', 'on-finished', 'onfinished-dropin', 'handwritten'],
     },
     growth: { warmup: scale(5_000, 10_000), requests: scale(40_000, 200_000), checkpoints: 4 },
     bootstrapResamples: 2_000,

@@ -7,6 +7,7 @@ import { createReadStream } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream';
 import onFinished from 'on-finished';
+import onFinishedDropIn from '@lifeline/on-finished';
 import { createRegistry, type Registry } from '@lifeline/core';
 import { instrument, sendFile, track } from '@lifeline/node-adapter';
 
@@ -16,6 +17,7 @@ export const MODE_NAMES = [
   'lifeline-instrument-journal8',
   'lifeline-track',
   'on-finished',
+  'onfinished-dropin',
   'handwritten',
 ] as const;
 export type ModeName = (typeof MODE_NAMES)[number];
@@ -27,6 +29,7 @@ export const MODE_DESCRIPTIONS: Record<ModeName, string> = {
   'lifeline-instrument-journal8': 'instrument(server) (default journal, 8 events)',
   'lifeline-track': 'track(req, res, { registry }) in the handler, registry journalSize 0',
   'on-finished': 'onFinished(res, cb) deleting from a Map',
+  'onfinished-dropin': 'the same with @lifeline/on-finished in place of on-finished',
   handwritten: "res.once('finish') + res.once('close') deleting from a Map (the floor)",
 };
 
@@ -118,6 +121,8 @@ export function createMode(name: ModeName): ServerMode {
     }
     case 'on-finished':
       return liveMapMode((res, done) => onFinished(res, done));
+    case 'onfinished-dropin':
+      return liveMapMode((res, done) => onFinishedDropIn(res, done));
     case 'handwritten':
       return liveMapMode((res, done) => {
         res.once('finish', done);

@@ -134,11 +134,33 @@ export function judgeTargets(
     ...(vsOnFinished.ci.low <= 0 && vsOnFinished.ci.high >= 0 ? { note: 'the paired CI contains 0: no significant difference' } : {}),
   });
 
+  const dropIn = ratioOf('onfinished-dropin');
+  if (dropIn !== undefined) {
+    const vsStock = pairedDifference(samples, 'hello', 'onfinished-dropin', 'on-finished', config);
+    results.push({
+      name: 'CPU hello: @lifeline/on-finished no costlier than on-finished',
+      target: `ratio ≤ on-finished's ${fmt(onFinished.median)}`,
+      measured: `${fmt(dropIn.median)}; paired drop-in − on-finished ${signed(vsStock.median)} µs (95% CI ${signed(vsStock.ci.low)} to ${signed(vsStock.ci.high)})`,
+      met: dropIn.median <= onFinished.median,
+      ...(vsStock.ci.low <= 0 && vsStock.ci.high >= 0 ? { note: 'the paired CI contains 0: no significant difference' } : {}),
+    });
+  }
+
   const bytes = (mode: ModeName) => memory.find((m) => m.mode === mode)?.trackingBytesPerConnection ?? Number.NaN;
   const off = bytes('lifeline-instrument');
   const j8 = bytes('lifeline-instrument-journal8');
   results.push({ name: 'heap per in-flight connection, journal off', target: '≤ 640 B', measured: `${off.toFixed(0)} B`, met: off <= 640 });
   results.push({ name: 'heap per in-flight connection, journal 8', target: '≤ 1536 B (1.5 KiB)', measured: `${j8.toFixed(0)} B`, met: j8 <= 1536 });
+  const stockBytes = bytes('on-finished');
+  const dropInBytes = bytes('onfinished-dropin');
+  if (!Number.isNaN(dropInBytes)) {
+    results.push({
+      name: 'heap per in-flight response: @lifeline/on-finished vs on-finished',
+      target: `≤ half of on-finished's ${stockBytes.toFixed(0)} B`,
+      measured: `${dropInBytes.toFixed(0)} B`,
+      met: dropInBytes <= stockBytes / 2,
+    });
+  }
   results.push({
     name: `no heap growth over ${growth.requests.toLocaleString('en-US')} requests (${growth.abortedPerCent}% aborted)`,
     target: '|end − start| ≤ 1 MiB',
