@@ -1,6 +1,7 @@
 import type { Server } from 'node:net';
 import { z } from 'zod';
-import { parseOptions, type Registry } from '@lifeline/core';
+import type { Registry } from '@lifeline/core';
+import { parseOptions } from '@lifeline/core/internal';
 import { checkRegistryArgument } from './checkRegistry.js';
 import { failById, handlesOf } from './connection.js';
 import { checkOptionsArgument } from './invalidArgument.js';

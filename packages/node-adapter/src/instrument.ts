@@ -3,7 +3,8 @@ import type { Http2SecureServer, Http2Server, IncomingHttpHeaders as Http2Header
 import https, { type Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { z } from 'zod';
-import { createRegistry, functionOption, InvalidOptionsError, parseOptions, type Registry, type RegistryOptions } from '@lifeline/core';
+import { createRegistry, InvalidOptionsError, type Registry, type RegistryOptions } from '@lifeline/core';
+import { functionOption, parseOptions } from '@lifeline/core/internal';
 import { kConnection, type TrackedConnection } from './connection.js';
 import { AlreadyInstrumentedError } from './errors.js';
 import { registryOption } from './checkRegistry.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { functionOption, parseOptions, type ConnectionInfo, type Registry } from '@lifeline/core';
+import type { ConnectionInfo, Registry } from '@lifeline/core';
+import { functionOption, parseOptions } from '@lifeline/core/internal';
 import { checkRegistryArgument } from './checkRegistry.js';
 import { failById } from './connection.js';
 import { checkOptionsArgument } from './invalidArgument.js';

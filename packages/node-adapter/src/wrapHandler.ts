@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { z } from 'zod';
-import { functionOption, parseOptions, type Registry } from '@lifeline/core';
+import type { Registry } from '@lifeline/core';
+import { functionOption, parseOptions } from '@lifeline/core/internal';
 import { registryOption } from './checkRegistry.js';
 import { isOwnAbort, type TrackedConnection } from './connection.js';
 import { checkOptionsArgument, invalidArgument } from './invalidArgument.js';

@@ -172,7 +172,7 @@ describe('bad arguments fail at the call with a LifelineError naming the argumen
       expect(Object.keys(outcome), 'how it failed').toEqual([c.async ? 'rejected' : 'threw']);
       expect(error).toBeInstanceOf(c.error);
       expect(error).toBeInstanceOf(LifelineError);
-      const e = error as InvalidArgumentError & InvalidOptionsError;
+      const e = error as LifelineError & { argument?: string; options?: readonly string[] };
       expect(e.code).toBe(c.error === A ? 'LIFELINE_INVALID_ARGUMENT' : 'LIFELINE_INVALID_OPTIONS');
       expect(e.name).toBe(c.error === A ? 'InvalidArgumentError' : 'InvalidOptionsError');
       expect(e.message.startsWith(`${c.where}: `), e.message).toBe(true);
