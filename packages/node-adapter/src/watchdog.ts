@@ -5,8 +5,8 @@ import { checkRegistryArgument } from './checkRegistry.js';
 import { failById } from './connection.js';
 import { checkOptionsArgument } from './invalidArgument.js';
 
-/** Options of {@link startWatchdog}. */
-export interface WatchdogOptions {
+/** Options of {@link startWatchdog}; `M` is the registry's metadata type. */
+export interface WatchdogOptions<M = unknown> {
   /** A connection with no event for this many ms is stale. */
   idleTimeout?: number;
   /** A connection open for this many ms is stale, whatever it does. */
@@ -14,7 +14,7 @@ export interface WatchdogOptions {
   /** How often to sweep, in ms. Default: a quarter of the smallest timeout, at least 10 ms. */
   interval?: number;
   /** Told about each stale connection before it is ended. */
-  onStale?: (connection: ConnectionInfo) => void;
+  onStale?: (connection: ConnectionInfo<M>) => void;
 }
 
 /** A running watchdog. */
@@ -53,19 +53,19 @@ const watchdogOptionsSchema = z
  * server.on('close', () => watchdog.stop());
  * ```
  */
-export function startWatchdog(registry: Registry<never> | Registry<unknown>, options: WatchdogOptions): Watchdog {
+export function startWatchdog<M>(registry: Registry<M>, options: WatchdogOptions<M>): Watchdog {
   checkRegistryArgument(registry, 'startWatchdog');
   checkOptionsArgument('startWatchdog', options);
   const o = parseOptions(watchdogOptionsSchema, options, 'startWatchdog');
   const smallest = Math.min(o.idleTimeout ?? Infinity, o.maxAge ?? Infinity);
   const interval = o.interval ?? Math.min(MAX_TIMER_MS, Math.max(10, Math.floor(smallest / 4)));
   const sweep = (): number => {
-    const stale = new Map<number, ConnectionInfo>();
+    const stale = new Map<number, ConnectionInfo<M>>();
     if (o.idleTimeout !== undefined) for (const c of registry.list({ idleFor: o.idleTimeout })) stale.set(c.id, c);
     if (o.maxAge !== undefined) for (const c of registry.list({ olderThan: o.maxAge })) stale.set(c.id, c);
     for (const info of stale.values()) {
       try {
-        o.onStale?.(info);
+        (o.onStale as WatchdogOptions<M>['onStale'])?.(info);
       } catch (error) {
         console.error('lifeline: watchdog onStale threw:', error);
       }
