@@ -153,6 +153,8 @@ export interface Connection<M = unknown> {
  */
 export abstract class TrackedConnection<M = unknown> implements Connection<M> {
   static {
+    // `#controller in`: a connection of another installed copy (found through the shared tag) has none of
+    // this class's private fields; it reads as "no signal created" rather than throwing a TypeError.
     createdSignal = (connection) => (#controller in connection ? connection.#controller?.signal : undefined);
   }
 
