@@ -1,6 +1,20 @@
 /**
+ * Marks every Lifeline error with its `code`. `Symbol.for` makes it the same
+ * symbol in every installed copy of the packages, so `instanceof` still holds
+ * for an error thrown by another copy (two versions in one `node_modules` tree).
+ */
+const kLifelineError = Symbol.for('lifeline.error');
+/** The code a class stands for, on the class itself: what a branded error from another copy is matched against. */
+const kClassCode = Symbol('lifeline.classCode');
+
+/** The stable code of every Lifeline error. */
+export type LifelineErrorCode = `LIFELINE_${string}`;
+
+/**
  * Every error Lifeline throws is a {@link LifelineError}: it has a stable
  * `code` (`LIFELINE_*`) to branch on and a `name` to read in logs.
+ * `instanceof` works across two installed copies of the packages: errors are
+ * branded with `Symbol.for('lifeline.error')` and each class recognises its own code.
  *
  * @example
  * ```ts
@@ -9,16 +23,46 @@
  * ```
  */
 export class LifelineError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  readonly code: LifelineErrorCode;
+
+  constructor(code: LifelineErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'LifelineError';
     this.code = code;
+    // Not enumerable: the brand stays out of logs, JSON and test diffs.
+    Object.defineProperty(this, kLifelineError, { value: code });
   }
+
+  /**
+   * This copy's classes by prototype; another copy's errors by their brand:
+   * `LifelineError` matches every branded error, a subclass those carrying its code.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    if (typeof value !== 'object' || value === null) return false;
+    const brand = (value as Record<symbol, unknown>)[kLifelineError];
+    if (typeof brand !== 'string') return false;
+    if (this === LifelineError) return true;
+    // Only a class that declared its code is matched by brand: a user's subclass is matched by prototype only.
+    return Object.hasOwn(this, kClassCode) && (this as unknown as Record<symbol, unknown>)[kClassCode] === brand;
+  }
+}
+
+/**
+ * Declares the code `errorClass` stands for, so `instanceof errorClass` also
+ * recognises its errors thrown by another installed copy. Internal: every
+ * Lifeline error class calls it once, in a static block.
+ */
+export function brandErrorClass(errorClass: abstract new (...args: never[]) => LifelineError, code: LifelineErrorCode): void {
+  Object.defineProperty(errorClass, kClassCode, { value: code });
 }
 
 /** An option given to a public function is missing, of the wrong type or unknown. */
 export class InvalidOptionsError extends LifelineError {
+  static {
+    brandErrorClass(this, 'LIFELINE_INVALID_OPTIONS');
+  }
+  declare readonly code: 'LIFELINE_INVALID_OPTIONS';
   /** Dotted path of every offending option, e.g. `['journalSize']`. */
   readonly options: readonly string[];
   constructor(message: string, options: readonly string[]) {
@@ -41,6 +85,10 @@ export class InvalidOptionsError extends LifelineError {
  * ```
  */
 export class InvalidArgumentError extends LifelineError {
+  static {
+    brandErrorClass(this, 'LIFELINE_INVALID_ARGUMENT');
+  }
+  declare readonly code: 'LIFELINE_INVALID_ARGUMENT';
   /** The offending argument's name, e.g. `'server'`. */
   readonly argument: string;
   constructor(message: string, argument: string) {
@@ -52,6 +100,10 @@ export class InvalidArgumentError extends LifelineError {
 
 /** `compileMachine` was given a machine whose behaviour a state × event table cannot reproduce. */
 export class UncompilableMachineError extends LifelineError {
+  static {
+    brandErrorClass(this, 'LIFELINE_UNCOMPILABLE_MACHINE');
+  }
+  declare readonly code: 'LIFELINE_UNCOMPILABLE_MACHINE';
   constructor(message: string) {
     super('LIFELINE_UNCOMPILABLE_MACHINE', message);
     this.name = 'UncompilableMachineError';

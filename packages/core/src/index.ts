@@ -25,8 +25,13 @@ export {
   type HeadersEvent,
   type RequestEndEvent,
 } from './events.js';
-export { InvalidArgumentError, InvalidOptionsError, LifelineError, UncompilableMachineError } from './errors.js';
-export { parseOptions, functionOption } from './options.js';
+export {
+  InvalidArgumentError,
+  InvalidOptionsError,
+  LifelineError,
+  UncompilableMachineError,
+  type LifelineErrorCode,
+} from './errors.js';
 export type { JournalEntry } from './journal.js';
 export {
   eventRecordSchema,
@@ -38,7 +43,6 @@ export {
   type OpenRecord,
 } from './log.js';
 export {
-  connectionTable,
   createRegistry,
   type ConnectionId,
   type ConnectionInfo,

@@ -1,6 +1,7 @@
 import type { Server } from 'node:net';
 import { z } from 'zod';
-import { parseOptions, type Registry } from '@lifeline/core';
+import type { Registry } from '@lifeline/core';
+import { parseOptions } from '@lifeline/core/internal';
 import { checkRegistryArgument } from './checkRegistry.js';
 import { failById, handlesOf } from './connection.js';
 import { checkOptionsArgument } from './invalidArgument.js';
@@ -47,7 +48,7 @@ const drainOptionsSchema = z.strictObject({
  * });
  * ```
  */
-export function drain(registry: Registry<never> | Registry<unknown>, options: DrainOptions = {}): Promise<DrainResult> {
+export function drain<M>(registry: Registry<M>, options: DrainOptions = {}): Promise<DrainResult> {
   let o: z.output<typeof drainOptionsSchema>;
   try {
     checkRegistryArgument(registry, 'drain');
@@ -64,7 +65,7 @@ export function drain(registry: Registry<never> | Registry<unknown>, options: Dr
   // HTTP/2 sessions outlive server.close(): tell their clients to stop opening streams (GOAWAY),
   // idle sessions of an instrumented server included.
   const sessions = new Set<{ close(): void; closed: boolean }>(o.server === undefined ? [] : sessionsOf(o.server));
-  for (const handle of handlesOf(registry as Registry<never>).values()) {
+  for (const handle of handlesOf(registry).values()) {
     const session = (handle as { stream?: { session?: { close(): void; closed: boolean } } }).stream?.session;
     if (session !== undefined && !session.closed) sessions.add(session);
   }

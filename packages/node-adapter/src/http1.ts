@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ConnectionEvent, ErrorReason, Registry, Transport } from '@lifeline/core';
-import { kBytesMoved, kConnection, TrackedConnection } from './connection.js';
+import { kApply, kBytesMoved, kConnection, kDetach, kEnded, kTarget, kTerminate, TrackedConnection } from './connection.js';
 import { channels } from './diagnostics.js';
 import { endingFact, FINISH } from './endingFacts.js';
 import { answerPlain } from './plainAnswer.js';
@@ -40,6 +40,11 @@ function socketError(socket: TaggedSocket): Error | null | undefined {
 }
 type TaggedResponse = ServerResponse & { [kConnection]?: Http1Connection };
 
+// This module's hooks into its connections: symbol-keyed, so nothing outside the adapter can fake these facts.
+const kResponseFinished = Symbol('lifeline.responseFinished');
+const kResponseClosed = Symbol('lifeline.responseClosed');
+const kSocketGone = Symbol('lifeline.socketGone');
+
 function onSocketTimeout(this: TaggedSocket): void {
   this[kTimedOut] = true;
 }
@@ -68,7 +73,7 @@ function onQueueSocketClose(this: TaggedSocket): void {
 }
 
 function sweep(queued: Set<Http1Connection>): void {
-  for (const connection of [...queued]) connection.socketGone();
+  for (const connection of [...queued]) connection[kSocketGone]();
 }
 
 function watchTimeouts(socket: TaggedSocket): void {
@@ -84,7 +89,7 @@ function watchTimeouts(socket: TaggedSocket): void {
  * `writableFinished` tells whether `finish` came first.
  */
 function onResponseClose(this: TaggedResponse): void {
-  this[kConnection]?.responseClosed();
+  this[kConnection]?.[kResponseClosed]();
 }
 
 /** An HTTP/1 (or HTTPS) request/response pair. */
@@ -99,36 +104,37 @@ export class Http1Connection<M = unknown> extends TrackedConnection<M> {
     super(id, registry, transport);
   }
 
-  private get timedOut(): boolean {
+  get #timedOut(): boolean {
     return (this.req.socket as TaggedSocket)[kTimedOut] === true;
   }
 
   /** The response finished. `finish` is not proof of delivery: a reset socket can still emit it (Node 20). */
-  responseFinished(): void {
+  [kResponseFinished](): void {
     const socketError = this.req.socket.errored;
-    if (socketError) this.apply(this.withHeaders(endingFact(socketError, false, 'reset', 'socket-error')));
-    else this.apply(FINISH);
+    if (socketError) this[kApply](this.#withHeaders(endingFact(socketError, false, 'reset', 'socket-error')));
+    else this[kApply](FINISH);
   }
 
-  responseClosed(): void {
-    if (this.isEnded) return;
-    if (this.res.writableFinished) return this.responseFinished();
+  /** The response emitted `close` (after `finish`, or instead of it). */
+  [kResponseClosed](): void {
+    if (this[kEnded]) return;
+    if (this.res.writableFinished) return this[kResponseFinished]();
     const resError = this.res.errored;
     const error = resError ?? socketError(this.req.socket as TaggedSocket);
-    this.apply(this.withHeaders(endingFact(error, this.timedOut, 'aborted', resError != null ? 'destroyed' : 'socket-error')));
+    this[kApply](this.#withHeaders(endingFact(error, this.#timedOut, 'aborted', resError != null ? 'destroyed' : 'socket-error')));
   }
 
   /** The socket closed while this response was still queued behind others (pipelining). */
-  socketGone(): void {
-    if (this.isEnded) return;
-    if (this.res.writableFinished) return this.responseFinished();
-    this.apply(this.withHeaders(endingFact(socketError(this.req.socket as TaggedSocket), this.timedOut, 'session-closed', 'socket-error')));
+  [kSocketGone](): void {
+    if (this[kEnded]) return;
+    if (this.res.writableFinished) return this[kResponseFinished]();
+    this[kApply](this.#withHeaders(endingFact(socketError(this.req.socket as TaggedSocket), this.#timedOut, 'session-closed', 'socket-error')));
   }
 
   /** Record that headers went out before a non-finish ending, for the journal. */
-  private withHeaders(event: ConnectionEvent): ConnectionEvent {
+  #withHeaders(event: ConnectionEvent): ConnectionEvent {
     if (this.res.headersSent && this.registry.state(this.id) === 'open') {
-      this.apply({ type: 'HEADERS', status: this.res.statusCode });
+      this[kApply]({ type: 'HEADERS', status: this.res.statusCode });
     }
     return event;
   }
@@ -138,7 +144,7 @@ export class Http1Connection<M = unknown> extends TrackedConnection<M> {
     return socketBytesMoved(this.req.socket);
   }
 
-  protected terminate(reason: ErrorReason): void {
+  protected [kTerminate](reason: ErrorReason): void {
     const res = this.res;
     if (!res.headersSent && !res.writableEnded && !res.destroyed) {
       const unavailable = reason === 'timeout' || reason === 'shutdown';
@@ -148,8 +154,12 @@ export class Http1Connection<M = unknown> extends TrackedConnection<M> {
     }
   }
 
-  protected detach(): void {
+  protected [kDetach](): void {
     (this.req.socket as TaggedSocket)[kQueued]?.delete(this as unknown as Http1Connection);
+  }
+
+  protected [kTarget](): object {
+    return this.res;
   }
 }
 
@@ -204,9 +214,9 @@ export function trackHttp1<M>(req: IncomingMessage, res: ServerResponse, options
   if (channels.open.hasSubscribers) channels.open.publish({ id, transport, registry, target: res });
 
   // Attached late: the facts may already have happened.
-  if (res.writableFinished) connection.responseFinished();
-  else if (res.destroyed) connection.responseClosed();
-  else if (socket.destroyed && socket.closed) connection.socketGone();
+  if (res.writableFinished) connection[kResponseFinished]();
+  else if (res.destroyed) connection[kResponseClosed]();
+  else if (socket.destroyed && socket.closed) connection[kSocketGone]();
   else {
     watchTimeouts(socket);
     if (res.socket === null) queueOnSocket(socket, connection as Http1Connection);

@@ -1,6 +1,6 @@
 import { constants, type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import { toErrorInfo, type ErrorReason, type Registry } from '@lifeline/core';
-import { kBytesMoved, kConnection, TrackedConnection } from './connection.js';
+import { kApply, kBytesMoved, kConnection, kDetach, kEnded, kTarget, kTerminate, TrackedConnection, type Connection } from './connection.js';
 import { checkRegistry } from './checkRegistry.js';
 import { channels } from './diagnostics.js';
 import { ConnectionErroredError } from './errors.js';
@@ -32,14 +32,18 @@ function watchSession(session: WatchedSession): void {
   session.socket?.once('end', peerLeft);
 }
 
+// This module's hooks into its connections: symbol-keyed, so nothing outside the adapter can fake these facts.
+const kStreamClosed = Symbol('lifeline.streamClosed');
+const kMarkTimedOut = Symbol('lifeline.markTimedOut');
+
 function onStreamClose(this: Tagged<ServerHttp2Stream>): void {
-  this[kConnection]?.streamClosed();
+  this[kConnection]?.[kStreamClosed]();
 }
 
 function ignoreOwnReset(): void {}
 
 function onStreamTimeout(this: Tagged<ServerHttp2Stream>): void {
-  this[kConnection]?.markTimedOut();
+  this[kConnection]?.[kMarkTimedOut]();
 }
 
 /**
@@ -48,37 +52,39 @@ function onStreamTimeout(this: Tagged<ServerHttp2Stream>): void {
  * (RST_STREAM CANCEL) emits `finish` on the compat response, yet it is `closed`.
  */
 export class Http2Connection<M = unknown> extends TrackedConnection<M> {
-  private timedOut = false;
+  #timedOut = false;
+  readonly #session: Http2Session | undefined;
 
   constructor(
     id: number,
     registry: Registry<M>,
     readonly stream: ServerHttp2Stream,
-    private readonly session: Http2Session | undefined,
+    session: Http2Session | undefined,
   ) {
     super(id, registry, 'http2');
+    this.#session = session;
   }
 
-  markTimedOut(): void {
-    this.timedOut = true;
+  [kMarkTimedOut](): void {
+    this.#timedOut = true;
   }
 
-  streamClosed(): void {
-    if (this.isEnded) return;
+  [kStreamClosed](): void {
+    if (this[kEnded]) return;
     const stream = this.stream;
     const error = stream.errored;
     const rst = stream.rstCode ?? constants.NGHTTP2_NO_ERROR;
-    const session = this.session as WatchedSession | undefined;
+    const session = this.#session as WatchedSession | undefined;
     // A stream cut short by its session's end can close with no error, code 0 and its writable side
     // ended by Node itself: only `aborted` and the session's state tell it did not finish.
     const cutShort = stream.aborted || session?.destroyed === true;
-    if (!error && rst === constants.NGHTTP2_NO_ERROR && stream.writableFinished && !cutShort) return this.apply(FINISH);
-    if (stream.headersSent && this.registry.state(this.id) === 'open') this.apply({ type: 'HEADERS' });
-    if (this.timedOut || isTimeoutError(error)) return this.apply(timeoutFact(error));
+    if (!error && rst === constants.NGHTTP2_NO_ERROR && stream.writableFinished && !cutShort) return this[kApply](FINISH);
+    if (stream.headersSent && this.registry.state(this.id) === 'open') this[kApply]({ type: 'HEADERS' });
+    if (this.#timedOut || isTimeoutError(error)) return this[kApply](timeoutFact(error));
     const peerLeftSession = session?.[kPeerLeft] === true;
     if (session?.destroyed === true && !peerLeftSession && !isPeerError(error)) {
       // Neither a GOAWAY nor a FIN from the peer: the application destroyed the session under this stream.
-      return this.apply(error ? { type: 'ERROR', reason: 'destroyed', error: toErrorInfo(error) } : { type: 'ERROR', reason: 'destroyed' });
+      return this[kApply](error ? { type: 'ERROR', reason: 'destroyed', error: toErrorInfo(error) } : { type: 'ERROR', reason: 'destroyed' });
     }
     // A RST_STREAM surfaces as ERR_HTTP2_STREAM_ERROR with its code. Node shows no difference between one the
     // peer sent and one the app sent with stream.close(code), so both count as a reset (closed); a server-side
@@ -87,13 +93,13 @@ export class Http2Connection<M = unknown> extends TrackedConnection<M> {
     const reset = rst !== constants.NGHTTP2_NO_ERROR && code === 'ERR_HTTP2_STREAM_ERROR';
     const peerSessionError = peerLeftSession && code === 'ERR_HTTP2_SESSION_ERROR';
     if (error && !isPeerError(error) && !reset && !peerSessionError && rst !== constants.NGHTTP2_CANCEL) {
-      return this.apply({ type: 'ERROR', reason: 'destroyed', error: toErrorInfo(error) });
+      return this[kApply]({ type: 'ERROR', reason: 'destroyed', error: toErrorInfo(error) });
     }
     // The peer's GOAWAY or FIN came first and this stream was cut short with it: the session left, not the stream.
     const sessionGone = session !== undefined && (session.destroyed || session.closed || (peerLeftSession && cutShort));
-    if (rst === constants.NGHTTP2_CANCEL) return this.apply({ type: 'CLOSE', reason: sessionGone ? 'session-closed' : 'cancelled' });
-    if (sessionGone) return this.apply({ type: 'CLOSE', reason: 'session-closed' });
-    this.apply({ type: 'CLOSE', reason: rst === constants.NGHTTP2_NO_ERROR ? 'aborted' : 'reset' });
+    if (rst === constants.NGHTTP2_CANCEL) return this[kApply]({ type: 'CLOSE', reason: sessionGone ? 'session-closed' : 'cancelled' });
+    if (sessionGone) return this[kApply]({ type: 'CLOSE', reason: 'session-closed' });
+    this[kApply]({ type: 'CLOSE', reason: rst === constants.NGHTTP2_NO_ERROR ? 'aborted' : 'reset' });
   }
 
   /**
@@ -102,12 +108,12 @@ export class Http2Connection<M = unknown> extends TrackedConnection<M> {
    * the same session moves; once the whole session stalls, its socket stops.
    */
   override [kBytesMoved](): number | undefined {
-    const session = this.session;
+    const session = this.#session;
     if (session === undefined || session.destroyed) return undefined;
     return socketBytesMoved(session.socket);
   }
 
-  protected terminate(reason: ErrorReason): void {
+  protected [kTerminate](reason: ErrorReason): void {
     const stream = this.stream;
     if (stream.destroyed) return;
     if (!stream.headersSent) {
@@ -121,7 +127,11 @@ export class Http2Connection<M = unknown> extends TrackedConnection<M> {
     }
   }
 
-  protected detach(): void {}
+  protected [kDetach](): void {}
+
+  protected [kTarget](): object {
+    return this.stream;
+  }
 }
 
 /**
@@ -132,7 +142,7 @@ export class Http2Connection<M = unknown> extends TrackedConnection<M> {
  * server.on('stream', (stream) => { const c = trackStream(stream, { registry }); ... });
  * ```
  */
-export function trackStream<M>(stream: ServerHttp2Stream, options: { registry: Registry<M>; meta?: M }): Http2Connection<M> {
+export function trackStream<M>(stream: ServerHttp2Stream, options: { registry: Registry<M>; meta?: M }): Connection<M> {
   checkRegistry(options, 'trackStream');
   if (typeof (stream as { respond?: unknown } | null)?.respond !== 'function') {
     throw invalidArgument('trackStream', 'stream', 'an HTTP/2 server stream', stream, "Pass the stream of the server's 'stream' event; for a compat (req, res) pair use track(req, res, { registry }).");
@@ -147,7 +157,7 @@ export function trackStream<M>(stream: ServerHttp2Stream, options: { registry: R
   const connection = new Http2Connection<M>(id, registry, stream, session);
   tagged[kConnection] = connection as Http2Connection;
   if (channels.open.hasSubscribers) channels.open.publish({ id, transport: 'http2', registry, target: stream });
-  if (stream.closed) connection.streamClosed();
+  if (stream.closed) connection[kStreamClosed]();
   else {
     stream.on('close', onStreamClose);
     stream.on('timeout', onStreamTimeout);

@@ -3,8 +3,9 @@ import type { Http2SecureServer, Http2Server, IncomingHttpHeaders as Http2Header
 import https, { type Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { z } from 'zod';
-import { createRegistry, functionOption, InvalidOptionsError, parseOptions, type Registry, type RegistryOptions } from '@lifeline/core';
-import { kConnection, type TrackedConnection } from './connection.js';
+import { createRegistry, InvalidOptionsError, type Registry, type RegistryOptions } from '@lifeline/core';
+import { functionOption, parseOptions } from '@lifeline/core/internal';
+import { kConnection, type Connection } from './connection.js';
 import { AlreadyInstrumentedError } from './errors.js';
 import { registryOption } from './checkRegistry.js';
 import { onClientError, trackHttp1 } from './http1.js';
@@ -34,8 +35,13 @@ export interface InstrumentOptions<M> extends Omit<RegistryOptions, never> {
 /** What {@link instrument} returns. */
 export interface Instrumentation<M> {
   readonly registry: Registry<M>;
-  /** The connection of a request, response, stream or socket of this server. */
-  connectionOf(target: Trackable): TrackedConnection<M> | undefined;
+  /**
+   * The connection of a request, response, stream or socket of this server:
+   * one tracked in this instrumentation's `registry` (so it is a
+   * `Connection<M>`), else `undefined`. Throws an `InvalidArgumentError` for anything but an object.
+   * @example `const { meta } = instrumentation.registry.get(instrumentation.connectionOf(req)!.id)!`
+   */
+  connectionOf(target: Trackable): Connection<M> | undefined;
   /**
    * Stops tracking new requests. Connections already tracked are still tracked
    * to their end. The server can then be instrumented again.
@@ -202,7 +208,11 @@ export function instrument<M = unknown>(server: AnyServer, options: InstrumentOp
   let detached = false;
   const instrumentation: Instrumentation<M> = {
     registry,
-    connectionOf: (target) => connectionOf<M>(target),
+    connectionOf(target) {
+      const connection = connectionOf(target);
+      // Only this registry's connections are Connection<M>; another registry's would be typed wrong.
+      return connection?.registry === registry ? (connection as Connection<M>) : undefined;
+    },
     detach() {
       if (detached) return;
       detached = true;
@@ -228,8 +238,8 @@ function socketTakeoverListeners<M>(registry: Registry<M>, meta: ((request: Requ
   return { upgrade: onUpgrade, connect: onConnect };
 }
 
-function tagRequest(req: IncomingMessage, connection: TrackedConnection<unknown>): void {
-  (req as IncomingMessage & { [kConnection]?: TrackedConnection<unknown> })[kConnection] = connection;
+function tagRequest(req: IncomingMessage, connection: Connection<unknown>): void {
+  (req as IncomingMessage & { [kConnection]?: Connection<unknown> })[kConnection] = connection;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import { extname } from 'node:path';
 import { z } from 'zod';
-import { parseOptions } from '@lifeline/core';
+import { parseOptions } from '@lifeline/core/internal';
 import { pipeResponse, type SendResult } from './pipeResponse.js';
 import { checkOptionsArgument, invalidArgument, isResponse } from './invalidArgument.js';
 import { answerPlain } from './plainAnswer.js';

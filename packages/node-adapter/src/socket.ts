@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { ErrorReason, Registry, Transport } from '@lifeline/core';
-import { kBytesMoved, kConnection, TrackedConnection } from './connection.js';
+import { kApply, kBytesMoved, kConnection, kDetach, kTarget, kTerminate, TrackedConnection, type Connection } from './connection.js';
 import { checkRegistry } from './checkRegistry.js';
 import { channels } from './diagnostics.js';
 import { endingFact, FINISH } from './endingFacts.js';
@@ -9,14 +9,19 @@ import { socketBytesMoved } from './transportBytes.js';
 
 type Tagged<T> = T & { [kConnection]?: SocketConnection };
 
+// This module's hooks into its connections: symbol-keyed, so nothing outside the adapter can fake these facts.
+const kSocketClosed = Symbol('lifeline.socketClosed');
+const kMarkEnded = Symbol('lifeline.markEnded');
+const kMarkPeerEnded = Symbol('lifeline.markPeerEnded');
+
 function onClose(this: Tagged<Duplex>): void {
-  this[kConnection]?.socketClosed();
+  this[kConnection]?.[kSocketClosed]();
 }
 function onFinish(this: Tagged<Duplex>): void {
-  this[kConnection]?.markEnded();
+  this[kConnection]?.[kMarkEnded]();
 }
 function onEnd(this: Tagged<Duplex>): void {
-  this[kConnection]?.markPeerEnded();
+  this[kConnection]?.[kMarkPeerEnded]();
 }
 
 /**
@@ -27,8 +32,8 @@ function onEnd(this: Tagged<Duplex>): void {
  * normal half-close), `errored` on a non-peer socket error.
  */
 export class SocketConnection<M = unknown> extends TrackedConnection<M> {
-  private ourEndFinished = false;
-  private peerEndedFirst = false;
+  #ourEndFinished = false;
+  #peerEndedFirst = false;
 
   constructor(
     id: number,
@@ -39,30 +44,34 @@ export class SocketConnection<M = unknown> extends TrackedConnection<M> {
     super(id, registry, transport);
   }
 
-  markEnded(): void {
-    this.ourEndFinished = true;
+  [kMarkEnded](): void {
+    this.#ourEndFinished = true;
   }
 
   /** The peer's FIN came before our side had ended: the peer left first, even if we end in reply (as ws does). */
-  markPeerEnded(): void {
-    if (!this.ourEndFinished && !this.socket.writableEnded) this.peerEndedFirst = true;
+  [kMarkPeerEnded](): void {
+    if (!this.#ourEndFinished && !this.socket.writableEnded) this.#peerEndedFirst = true;
   }
 
-  socketClosed(): void {
+  [kSocketClosed](): void {
     const error = this.socket.errored;
-    if (!error && !this.peerEndedFirst && (this.ourEndFinished || this.socket.writableFinished)) return this.apply(FINISH);
-    this.apply(endingFact(error, false, 'aborted', 'socket-error'));
+    if (!error && !this.#peerEndedFirst && (this.#ourEndFinished || this.socket.writableFinished)) return this[kApply](FINISH);
+    this[kApply](endingFact(error, false, 'aborted', 'socket-error'));
   }
 
   override [kBytesMoved](): number | undefined {
     return socketBytesMoved(this.socket as Parameters<typeof socketBytesMoved>[0]);
   }
 
-  protected terminate(_reason: ErrorReason): void {
+  protected [kTerminate](_reason: ErrorReason): void {
     this.socket.destroy();
   }
 
-  protected detach(): void {}
+  protected [kDetach](): void {}
+
+  protected [kTarget](): object {
+    return this.socket;
+  }
 }
 
 /**
@@ -73,7 +82,7 @@ export class SocketConnection<M = unknown> extends TrackedConnection<M> {
  * server.on('upgrade', (req, socket) => { trackSocket(socket, { registry, transport: 'websocket' }); ... });
  * ```
  */
-export function trackSocket<M>(socket: Duplex, options: { registry: Registry<M>; transport?: Transport; meta?: M }): SocketConnection<M> {
+export function trackSocket<M>(socket: Duplex, options: { registry: Registry<M>; transport?: Transport; meta?: M }): Connection<M> {
   checkRegistry(options, 'trackSocket');
   const s = socket as Partial<Duplex> | null | undefined;
   if (typeof s?.on !== 'function' || typeof s.destroy !== 'function' || typeof s.end !== 'function') {
@@ -88,7 +97,7 @@ export function trackSocket<M>(socket: Duplex, options: { registry: Registry<M>;
   const connection = new SocketConnection<M>(id, registry, transport, socket);
   tagged[kConnection] = connection as SocketConnection;
   if (channels.open.hasSubscribers) channels.open.publish({ id, transport, registry, target: socket });
-  if (socket.closed) connection.socketClosed();
+  if (socket.closed) connection[kSocketClosed]();
   else {
     socket.on('finish', onFinish);
     socket.on('end', onEnd);

@@ -3,7 +3,7 @@ import type { Http2ServerRequest, Http2ServerResponse, ServerHttp2Stream } from 
 import type { Duplex } from 'node:stream';
 import type { Registry, Transport } from '@lifeline/core';
 import { checkRegistry } from './checkRegistry.js';
-import { kConnection, type TrackedConnection } from './connection.js';
+import { kConnection, type Connection } from './connection.js';
 import { trackHttp1 } from './http1.js';
 import { trackStream } from './http2.js';
 import { invalidArgument } from './invalidArgument.js';
@@ -46,7 +46,7 @@ export function track<M>(
   req: IncomingMessage | Http2ServerRequest,
   res: ServerResponse | Http2ServerResponse,
   options: TrackOptions<M>,
-): TrackedConnection<M> {
+): Connection<M> {
   checkRegistry(options, 'track');
   // Plain typeof checks only: this runs on every request it is called for. `stream` first: a compat
   // request's `socket` getter would build a Proxy.
@@ -68,14 +68,17 @@ export function track<M>(
 
 /**
  * The connection tracked for a request, response, HTTP/2 stream or socket, if
- * any. For an `upgrade` or `CONNECT` request tracked by `instrument`, that is
- * the taken-over socket's connection. Anything but an object throws an `InvalidArgumentError`.
+ * any, whatever registry it is in (so its metadata type is `unknown`: use
+ * `instrumentation.connectionOf(req)` for a `Connection<M>` of your registry).
+ * For an `upgrade` or `CONNECT` request tracked by `instrument`, that is the
+ * taken-over socket's connection. Connections tracked by another installed
+ * copy of this package are found too. Anything but an object throws an `InvalidArgumentError`.
  * @example `connectionOf(req)?.signal`
  */
-export function connectionOf<M = unknown>(target: Trackable): TrackedConnection<M> | undefined {
+export function connectionOf(target: Trackable): Connection<unknown> | undefined {
   if (typeof target !== 'object' || target === null) {
     throw invalidArgument('connectionOf', 'target', 'a request, response, HTTP/2 stream or socket', target, 'Pass the req, res, stream or socket your handler received.');
   }
-  const tagged = target as { [kConnection]?: TrackedConnection<M>; stream?: { [kConnection]?: TrackedConnection<M> } };
+  const tagged = target as { [kConnection]?: Connection<unknown>; stream?: { [kConnection]?: Connection<unknown> } };
   return tagged[kConnection] ?? tagged.stream?.[kConnection];
 }

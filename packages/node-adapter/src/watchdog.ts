@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { functionOption, parseOptions, type ConnectionId, type ConnectionInfo, type Registry } from '@lifeline/core';
+import type { ConnectionId, ConnectionInfo, Registry } from '@lifeline/core';
+import { functionOption, parseOptions } from '@lifeline/core/internal';
 import { checkRegistryArgument } from './checkRegistry.js';
 import { failById, handlesOf, kBytesMoved } from './connection.js';
 import { checkOptionsArgument } from './invalidArgument.js';
 
-/** Options of {@link startWatchdog}. */
-export interface WatchdogOptions {
+/** Options of {@link startWatchdog}; `M` is the registry's metadata type. */
+export interface WatchdogOptions<M = unknown> {
   /**
    * A connection is stale when, for this many ms, the registry got no event
    * for it and its transport moved no byte (the socket's, or for HTTP/2 the
@@ -22,7 +23,7 @@ export interface WatchdogOptions {
   /** How often to sweep, in ms. Default: a quarter of the smallest timeout, at least 10 ms. */
   interval?: number;
   /** Told about each stale connection before it is ended. */
-  onStale?: (connection: ConnectionInfo) => void;
+  onStale?: (connection: ConnectionInfo<M>) => void;
 }
 
 /** A running watchdog. */
@@ -61,7 +62,7 @@ const watchdogOptionsSchema = z
  * server.on('close', () => watchdog.stop());
  * ```
  */
-export function startWatchdog(registry: Registry<never> | Registry<unknown>, options: WatchdogOptions): Watchdog {
+export function startWatchdog<M>(registry: Registry<M>, options: WatchdogOptions<M>): Watchdog {
   checkRegistryArgument(registry, 'startWatchdog');
   checkOptionsArgument('startWatchdog', options);
   const o = parseOptions(watchdogOptionsSchema, options, 'startWatchdog');
@@ -69,12 +70,12 @@ export function startWatchdog(registry: Registry<never> | Registry<unknown>, opt
   const interval = o.interval ?? Math.min(MAX_TIMER_MS, Math.max(10, Math.floor(smallest / 4)));
   const idle = o.idleTimeout === undefined ? undefined : idleness(registry, o.idleTimeout, Math.min(interval, o.idleTimeout));
   const sweep = (): number => {
-    const stale = new Map<number, ConnectionInfo>();
+    const stale = new Map<number, ConnectionInfo<M>>();
     if (idle !== undefined) for (const c of idle.find()) stale.set(c.id, c);
     if (o.maxAge !== undefined) for (const c of registry.list({ olderThan: o.maxAge })) stale.set(c.id, c);
     for (const info of stale.values()) {
       try {
-        o.onStale?.(info);
+        (o.onStale as WatchdogOptions<M>['onStale'])?.(info);
       } catch (error) {
         console.error('lifeline: watchdog onStale threw:', error);
       }
@@ -108,14 +109,14 @@ interface ByteHistory {
  * `watchAfter` ms, and forgotten as soon as it has one or is released; with no
  * history yet, its bytes count as having moved at the first look.
  */
-function idleness(
-  registry: Registry<never> | Registry<unknown>,
+function idleness<M>(
+  registry: Registry<M>,
   idleTimeout: number,
   watchAfter: number,
-): { find: () => ConnectionInfo[]; forget: () => void } {
+): { find: () => ConnectionInfo<M>[]; forget: () => void } {
   // Entries of released connections go at the next sweep, and all of them when the watchdog stops.
   const watched = new Map<ConnectionId, ByteHistory>();
-  const handles = handlesOf(registry as Registry<never>);
+  const handles = handlesOf(registry);
   const forget = () => watched.clear();
   const find = () => {
     // Two clocks: the registry's (its own, maybe injected) says how long since the last event; the
@@ -123,9 +124,9 @@ function idleness(
     const now = performance.now();
     const registryIdle = new Set<ConnectionId>();
     for (const info of registry.list({ idleFor: idleTimeout })) registryIdle.add(info.id);
-    const idle: ConnectionInfo[] = [];
+    const idle: ConnectionInfo<M>[] = [];
     const seen = new Set<ConnectionId>();
-    for (const info of registry.list({ idleFor: watchAfter }) as ConnectionInfo[]) {
+    for (const info of registry.list({ idleFor: watchAfter })) {
       seen.add(info.id);
       const bytes = bytesMovedBy(handles.get(info.id));
       if (bytes === undefined) {

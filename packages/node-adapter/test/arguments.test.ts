@@ -13,6 +13,8 @@ import {
   pipeResponse,
   sendFile,
   startWatchdog,
+  subscribeOpen,
+  subscribeRelease,
   track,
   trackSocket,
   trackStream,
@@ -140,6 +142,8 @@ const cases: Case[] = [
     where: 'connection.fail',
     argument: 'options',
   },
+  { what: 'subscribeOpen(undefined)', call: () => subscribeOpen(undefined as never), error: A, where: 'subscribeOpen', argument: 'listener' },
+  { what: "subscribeRelease('log')", call: () => subscribeRelease('log' as never), error: A, where: 'subscribeRelease', argument: 'listener', mentions: ['"log"'] },
   { what: "connection.onEnd('x')", call: () => connection.onEnd('x' as never), error: A, where: 'connection.onEnd', argument: 'listener' },
   { what: 'connection.progress(-1)', call: () => connection.progress(-1), error: A, where: 'connection.progress', argument: 'bytesSent' },
   { what: "connection.progress('10')", call: () => connection.progress('10' as never), error: A, where: 'connection.progress', argument: 'bytesSent' },
@@ -172,7 +176,7 @@ describe('bad arguments fail at the call with a LifelineError naming the argumen
       expect(Object.keys(outcome), 'how it failed').toEqual([c.async ? 'rejected' : 'threw']);
       expect(error).toBeInstanceOf(c.error);
       expect(error).toBeInstanceOf(LifelineError);
-      const e = error as InvalidArgumentError & InvalidOptionsError;
+      const e = error as LifelineError & { argument?: string; options?: readonly string[] };
       expect(e.code).toBe(c.error === A ? 'LIFELINE_INVALID_ARGUMENT' : 'LIFELINE_INVALID_OPTIONS');
       expect(e.name).toBe(c.error === A ? 'InvalidArgumentError' : 'InvalidOptionsError');
       expect(e.message.startsWith(`${c.where}: `), e.message).toBe(true);

@@ -3,38 +3,25 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Registry } from '@lifeline/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { channels } from '../src/index.js';
+import { subscribeOpen, subscribeRelease, type ConnectionOpenMessage, type ConnectionReleaseMessage } from '../src/index.js';
 import { request } from './helpers/client.js';
 import { h2close, h2connect, h2request } from './helpers/h2.js';
 import { rawClient, sleep, startHttp1, startHttp2, waitFor, waitForReleases } from './helpers/server.js';
 
-interface OpenMessage {
-  id: number;
-  transport: string;
-  registry: Registry;
-  target: unknown;
-}
-interface ReleaseMessage {
-  id: number;
-  transport: string;
-  registry: Registry;
-  outcome: string;
-  event: { type: string; reason?: string };
-}
-
-/** Subscribes to both channels, keeping only messages about `registry`. */
+/** Subscribes to both channels through the typed helpers, keeping only messages about `registry`. */
 function listen(registry: () => Registry | undefined) {
-  const opens: OpenMessage[] = [];
-  const releases: ReleaseMessage[] = [];
-  const onOpen = (m: unknown) => {
-    if ((m as OpenMessage).registry === registry()) opens.push(m as OpenMessage);
+  const opens: ConnectionOpenMessage[] = [];
+  const releases: ConnectionReleaseMessage[] = [];
+  const offOpen = subscribeOpen((m) => {
+    if (m.registry === registry()) opens.push(m);
+  });
+  const offRelease = subscribeRelease((m) => {
+    if (m.registry === registry()) releases.push(m);
+  });
+  const unsubscribe = () => {
+    offOpen();
+    offRelease();
   };
-  const onRelease = (m: unknown) => {
-    if ((m as ReleaseMessage).registry === registry()) releases.push(m as ReleaseMessage);
-  };
-  diagnosticsChannel.subscribe('lifeline:open', onOpen);
-  diagnosticsChannel.subscribe('lifeline:release', onRelease);
-  const unsubscribe = () => [diagnosticsChannel.unsubscribe('lifeline:open', onOpen), diagnosticsChannel.unsubscribe('lifeline:release', onRelease)];
   return { opens, releases, unsubscribe };
 }
 
@@ -45,7 +32,7 @@ afterEach(() => {
 });
 
 describe('diagnostics channels over a real 127.0.0.1 socket', () => {
-  it('lifeline:open and lifeline:release carry one message per HTTP/1 connection, with id and outcome', async () => {
+  it('lifeline:connection:open and lifeline:connection:release carry one message per HTTP/1 connection, with id, outcome and the response as target', async () => {
     let registry: Registry | undefined;
     const l = listen(() => registry);
     cleanup = l.unsubscribe;
@@ -76,6 +63,7 @@ describe('diagnostics channels over a real 127.0.0.1 socket', () => {
         expect(byId.get(released.id)).toMatchObject({ transport: 'http1', outcome: released.outcome, event: released.event });
       }
       expect(l.releases.map((m) => m.outcome).sort()).toEqual(['closed', 'finished']);
+      for (const open of l.opens) expect(byId.get(open.id)!.target).toBe(open.target);
     } finally {
       client.destroy();
       await t.close();
@@ -101,6 +89,7 @@ describe('diagnostics channels over a real 127.0.0.1 socket', () => {
       expect(l.opens).toMatchObject([{ id: h2.releases[0]!.id, transport: 'http2' }]);
       expect(l.opens[0]!.target).toBe(streams[0]);
       expect(l.releases).toMatchObject([{ id: h2.releases[0]!.id, transport: 'http2', outcome: 'finished' }]);
+      expect(l.releases[0]!.target).toBe(streams[0]);
     } finally {
       await h2close(session);
       await h2.close();
@@ -123,6 +112,7 @@ describe('diagnostics channels over a real 127.0.0.1 socket', () => {
       expect(l.opens).toMatchObject([{ transport: 'websocket' }]);
       expect(l.opens[0]!.target).toBe(upgraded);
       expect(l.releases).toMatchObject([{ transport: 'websocket', outcome: 'finished' }]);
+      expect(l.releases[0]!.target).toBe(upgraded);
     } finally {
       client.destroy();
       await h1.close();
@@ -139,13 +129,59 @@ describe('diagnostics channels over a real 127.0.0.1 socket', () => {
       await request(t.port);
       await waitForReleases(t, 1);
       expect([l.opens.length, l.releases.length]).toEqual([1, 1]);
-      expect(l.unsubscribe()).toEqual([true, true]);
-      expect(channels.open.hasSubscribers).toBe(false);
-      expect(channels.release.hasSubscribers).toBe(false);
+      l.unsubscribe();
+      expect(diagnosticsChannel.hasSubscribers('lifeline:connection:open')).toBe(false);
+      expect(diagnosticsChannel.hasSubscribers('lifeline:connection:release')).toBe(false);
       await request(t.port);
       await waitForReleases(t, 2);
       expect([l.opens.length, l.releases.length]).toEqual([1, 1]);
-      expect(l.unsubscribe()).toEqual([false, false]);
+      expect(() => l.unsubscribe(), 'unsubscribing twice').not.toThrow();
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('the channels are found by name with node:diagnostics_channel alone, as APM tools subscribe', async () => {
+    let registry: Registry | undefined;
+    const names: string[] = [];
+    const onMessage = (message: unknown, name: string | symbol) => {
+      if ((message as { registry?: unknown }).registry === registry) names.push(String(name));
+    };
+    diagnosticsChannel.subscribe('lifeline:connection:open', onMessage);
+    diagnosticsChannel.subscribe('lifeline:connection:release', onMessage);
+    cleanup = () => {
+      diagnosticsChannel.unsubscribe('lifeline:connection:open', onMessage);
+      diagnosticsChannel.unsubscribe('lifeline:connection:release', onMessage);
+    };
+    const t = await startHttp1((_req, res) => res.end('ok'));
+    registry = t.registry;
+    try {
+      await request(t.port);
+      await waitForReleases(t, 1);
+      expect(names).toEqual(['lifeline:connection:open', 'lifeline:connection:release']);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a connection released on the registry directly is still announced on release, with outcome undefined and its target', async () => {
+    let registry: Registry | undefined;
+    const l = listen(() => registry);
+    cleanup = l.unsubscribe;
+    let response: http.ServerResponse | undefined;
+    const t = await startHttp1((_req, res) => {
+      response = res;
+      // Someone ends the entry on the registry behind the adapter's back; the adapter learns of it at its next fact.
+      t.registry.dispatch(t.registry.list()[0]!.id, { type: 'CLOSE', reason: 'aborted' });
+      res.end('ok');
+    });
+    registry = t.registry;
+    try {
+      await request(t.port);
+      await waitFor(() => l.releases.length === 1, 'one release message');
+      expect(l.opens).toHaveLength(1);
+      expect(l.releases[0]).toMatchObject({ id: l.opens[0]!.id, outcome: undefined, event: { type: 'FINISH' } });
+      expect(l.releases[0]!.target).toBe(response);
     } finally {
       await t.close();
     }

@@ -1,6 +1,6 @@
 import http2 from 'node:http2';
 import { describe, expect, it } from 'vitest';
-import { connectionOf, type TrackedConnection } from '../src/index.js';
+import { connectionOf, type Connection } from '../src/index.js';
 import { h2close, h2connect, h2request } from './helpers/h2.js';
 import { sleep, startHttp2, waitFor, waitForReleases } from './helpers/server.js';
 
@@ -186,7 +186,7 @@ describe('HTTP/2 over a real 127.0.0.1 socket', () => {
   });
 
   it('connectionOf(req), connectionOf(res) and connectionOf(req.stream) give the same handle in a compat handler', async () => {
-    const seen: { req?: TrackedConnection; res?: TrackedConnection; stream?: TrackedConnection; fromInstrumentation?: TrackedConnection } = {};
+    const seen: { req?: Connection; res?: Connection; stream?: Connection; fromInstrumentation?: Connection } = {};
     const t = await startHttp2({
       request: (req, res) => {
         seen.req = connectionOf(req);

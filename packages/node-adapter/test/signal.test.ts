@@ -1,5 +1,7 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { ConnectionClosedError, ConnectionErroredError, connectionOf, type TrackedConnection } from '../src/index.js';
+import { ConnectionClosedError, ConnectionErroredError, connectionOf, type Connection } from '../src/index.js';
 import { request } from './helpers/client.js';
 import { rawClient, sleep, startHttp1, waitFor, waitForReleases } from './helpers/server.js';
 
@@ -22,7 +24,7 @@ describe('connection.signal over a real 127.0.0.1 socket', () => {
       expect(signal!.aborted).toBe(true);
       expect(abortedInHandler).toBe(signal!.reason);
       expect(signal!.reason).toBeInstanceOf(ConnectionClosedError);
-      expect(signal!.reason).toMatchObject({ code: 'LIFELINE_CONNECTION_CLOSED', reason: 'aborted' });
+      expect(signal!.reason).toMatchObject({ name: 'AbortError', code: 'LIFELINE_CONNECTION_CLOSED', reason: 'aborted' });
       expect(t.releases.map((c) => c.outcome)).toEqual(['closed']);
     } finally {
       client.destroy();
@@ -109,7 +111,7 @@ describe('connection.signal over a real 127.0.0.1 socket', () => {
   });
 
   it('a signal first read after a closed end is already aborted with ConnectionClosedError', async () => {
-    let connection: TrackedConnection | undefined;
+    let connection: Connection | undefined;
     const t = await startHttp1((req) => {
       connection = connectionOf(req); // the signal is not touched here
     });
@@ -130,7 +132,7 @@ describe('connection.signal over a real 127.0.0.1 socket', () => {
   });
 
   it('a signal first read after a finished end is not aborted', async () => {
-    let connection: TrackedConnection | undefined;
+    let connection: Connection | undefined;
     const t = await startHttp1((req, res) => {
       connection = connectionOf(req);
       res.end('ok');
@@ -158,10 +160,39 @@ describe('connection.signal over a real 127.0.0.1 socket', () => {
       await waitForReleases(t, 1);
       expect(signal!.aborted).toBe(true);
       expect(signal!.reason).toBeInstanceOf(ConnectionErroredError);
-      expect(signal!.reason).toMatchObject({ code: 'LIFELINE_CONNECTION_ERRORED', reason: 'handler-error' });
+      expect(signal!.reason).toMatchObject({ name: 'AbortError', code: 'LIFELINE_CONNECTION_ERRORED', reason: 'handler-error' });
       expect((signal!.reason as Error).cause).toMatchObject({ message: 'db down', code: 'EDB' });
       expect(t.releases[0]).toMatchObject({ outcome: 'errored', event: { reason: 'handler-error' } });
     } finally {
+      await t.close();
+    }
+  });
+
+  it("work cancelled through the signal rejects with an error that passes the usual err.name === 'AbortError' check (fetch rejects with the reason itself)", async () => {
+    const upstream = http.createServer(() => {}); // never answers: the fetch is in flight when the client leaves
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    let signal: AbortSignal | undefined;
+    let rejection: unknown;
+    const t = await startHttp1((req) => {
+      signal = connectionOf(req)!.signal;
+      fetch(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}/`, { signal }).then(
+        () => (rejection = 'resolved'),
+        (error: unknown) => (rejection = error),
+      );
+    });
+    const client = await rawClient(t.port);
+    try {
+      client.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      await waitFor(() => signal !== undefined, 'the handler');
+      client.destroy();
+      await waitFor(() => rejection !== undefined, 'the fetch to settle');
+      expect(rejection).toBe(signal!.reason);
+      expect((rejection as Error).name).toBe('AbortError');
+      expect(rejection).toBeInstanceOf(ConnectionClosedError);
+    } finally {
+      client.destroy();
+      upstream.closeAllConnections();
+      await new Promise((resolve) => upstream.close(resolve));
       await t.close();
     }
   });

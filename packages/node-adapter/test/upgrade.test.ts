@@ -3,7 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createRegistry, type ReleasedConnection } from '@lifeline/core';
 import { describe, expect, it } from 'vitest';
-import { connectionOf, instrument, type TrackedConnection } from '../src/index.js';
+import { connectionOf, instrument, type Connection } from '../src/index.js';
 import { rawClient, sleep, startHttp1, waitFor, waitForReleases } from './helpers/server.js';
 
 const UPGRADE_REQUEST = 'GET /chat HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n';
@@ -34,7 +34,7 @@ async function exchange(port: number, request: string, limitMs = 2_000): Promise
 
 describe('upgrade and CONNECT sockets over a real 127.0.0.1 socket', () => {
   it('an upgraded socket is tracked as websocket and released as finished when the server ends it', async () => {
-    let seen: TrackedConnection | undefined;
+    let seen: Connection | undefined;
     const t = await startHttp1((_req, res) => res.end('not an upgrade'));
     t.server.on('upgrade', (_req, socket: Duplex) => {
       seen = connectionOf(socket);
@@ -128,7 +128,7 @@ describe('upgrade and CONNECT sockets over a real 127.0.0.1 socket', () => {
   });
 
   it('CONNECT with a "connect" listener is tracked as tcp and released when the tunnel ends', async () => {
-    let seen: TrackedConnection | undefined;
+    let seen: Connection | undefined;
     const t = await startHttp1((_req, res) => res.end());
     t.server.on('connect', (_req, socket: Duplex) => {
       seen = connectionOf(socket);
@@ -148,7 +148,7 @@ describe('upgrade and CONNECT sockets over a real 127.0.0.1 socket', () => {
   });
 
   it('connectionOf(req) in an "upgrade" handler is the upgraded socket\'s connection', async () => {
-    const seen: { byReq?: TrackedConnection | undefined; bySocket?: TrackedConnection | undefined } = {};
+    const seen: { byReq?: Connection | undefined; bySocket?: Connection | undefined } = {};
     const t = await startHttp1((_req, res) => res.end('not an upgrade'));
     t.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex) => {
       seen.byReq = connectionOf(req);
@@ -169,7 +169,7 @@ describe('upgrade and CONNECT sockets over a real 127.0.0.1 socket', () => {
   });
 
   it('connectionOf(req) in a "connect" handler is the tunnel socket\'s connection, and its signal aborts when the client leaves', async () => {
-    const seen: { byReq?: TrackedConnection | undefined; bySocket?: TrackedConnection | undefined } = {};
+    const seen: { byReq?: Connection | undefined; bySocket?: Connection | undefined } = {};
     const t = await startHttp1((_req, res) => res.end());
     let tunnel: Duplex | undefined;
     t.server.on('connect', (req: http.IncomingMessage, socket: Duplex) => {

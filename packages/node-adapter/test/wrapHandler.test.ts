@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRegistry, type ReleasedConnection } from '@lifeline/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { connectionOf, wrapHandler, type TrackedConnection } from '../src/index.js';
+import { connectionOf, wrapHandler, type Connection } from '../src/index.js';
 import { request } from './helpers/client.js';
 import { sleep, startHttp1, waitForReleases } from './helpers/server.js';
 
@@ -116,7 +116,7 @@ describe('wrapHandler over a real 127.0.0.1 socket', () => {
     const reported: [unknown, http.IncomingMessage][] = [];
     const boom = new Error('reported boom');
     let requestSeen: http.IncomingMessage | undefined;
-    let connectionSeen: TrackedConnection | undefined;
+    let connectionSeen: Connection | undefined;
     const t = await startHttp1(
       wrapHandler(
         (req, _res, connection) => {
