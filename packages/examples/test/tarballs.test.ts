@@ -125,8 +125,11 @@ describe('a fresh npm project that installed the tarballs', () => {
     return ts.formatDiagnostics(diagnostics, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => project, getNewLine: () => '\n' });
   };
 
-  it('type-checks for TypeScript with module nodenext, from an ES module and from a CommonJS file', async () => {
-    expect(await typeCheck({ module: ts.ModuleKind.NodeNext }, ['consumer.mts', 'consumer.cts'])).toBe('');
+  it.each([
+    ['nodenext', ts.ModuleKind.NodeNext],
+    ['node20', ts.ModuleKind.Node20],
+  ])('type-checks for TypeScript with module %s, from an ES module and from a CommonJS file', async (_, module) => {
+    expect(await typeCheck({ module }, ['consumer.mts', 'consumer.cts'])).toBe('');
   });
 
   it('type-checks for TypeScript with moduleResolution bundler', async () => {
