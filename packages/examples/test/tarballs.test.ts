@@ -1,6 +1,6 @@
-// The published packages as a user gets them: every publishable workspace package is packed once
-// per change of its sources, linted as a tarball (publint, are-the-types-wrong) and installed from its tarball into a
-// fresh npm project outside the workspace, where it is loaded from ESM and CommonJS and type-checked
+// The published packages as a user gets them: every publishable workspace package is packed (once
+// per change of its sources), linted as a tarball (publint, are-the-types-wrong) and installed from
+// its tarball into a fresh npm project outside the workspace, where it is loaded from ESM and CommonJS and type-checked
 // with the TypeScript settings the README documents as supported (and refused with the ones it
 // documents as unsupported). Registry dependencies (zod, xstate, fast-check) come from the npm registry.
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,7 +21,6 @@ let tarballs = new Map<string, string>();
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'lifeline-tarballs-'));
   project = join(scratch, 'project');
-  // Packing builds (tsc); two at a time is what the machine's cores allow.
   const started = Date.now();
   tarballs = await packedTarballs(packages);
   console.log(`${packages.length} packages packed (or reused from the same sources) in ${Date.now() - started} ms: ${[...tarballs.values()].join(', ')}`);
