@@ -1,17 +1,10 @@
-export { connectionMachine, type ConnectionOutcome, type ConnectionState } from './connectionMachine.js';
-export { compileMachine, type CompiledMachine, type CompileOptions } from './compile.js';
+export type { ConnectionOutcome, ConnectionState } from './connectionMachine.js';
+export type { CompiledMachine } from './compiledMachine.js';
+export { connectionTable } from './connectionTable.generated.js';
 export {
-  connectionEventSchema,
-  connectionEventTypes,
-  closeEventSchema,
   closeReasons,
-  dataEventSchema,
-  errorEventSchema,
-  errorInfoSchema,
+  connectionEventTypes,
   errorReasons,
-  finishEventSchema,
-  headersEventSchema,
-  requestEndEventSchema,
   toErrorInfo,
   type CloseEvent,
   type CloseReason,
@@ -26,19 +19,10 @@ export {
   type RequestEndEvent,
 } from './events.js';
 export { InvalidArgumentError, InvalidOptionsError, LifelineError, UncompilableMachineError } from './errors.js';
-export { parseOptions, functionOption } from './options.js';
+export { checkOptions, option, type OptionIssue, type OptionProblem, type OptionRule, type OptionRules } from './options.js';
 export type { JournalEntry } from './journal.js';
+export { toNdjsonLine, type EventRecord, type LogRecord, type OpenRecord } from './log.js';
 export {
-  eventRecordSchema,
-  logRecordSchema,
-  openRecordSchema,
-  toNdjsonLine,
-  type EventRecord,
-  type LogRecord,
-  type OpenRecord,
-} from './log.js';
-export {
-  connectionTable,
   createRegistry,
   type ConnectionId,
   type ConnectionInfo,
@@ -52,12 +36,3 @@ export {
   type TransitionRecord,
   type Transport,
 } from './registry.js';
-export {
-  createReplayer,
-  replay,
-  type ReplayOptions,
-  type ReplayProblem,
-  type ReplayResult,
-  type Replayer,
-} from './replay.js';
-export { toMermaid } from './toMermaid.js';

@@ -1,11 +1,12 @@
-import { z } from 'zod';
-import { compileMachine } from './compile.js';
 import { logError } from './console.js';
-import { connectionMachine, type ConnectionOutcome, type ConnectionState } from './connectionMachine.js';
-import { connectionEventTypes, type ConnectionEvent, type ConnectionEventType } from './events.js';
+import type { ConnectionOutcome, ConnectionState } from './connectionMachine.js';
+// Generated ahead of time from connectionMachine (scripts/generateConnectionTable.ts): compiling the
+// machine here would load XState into every process that imports the registry.
+import { connectionTable } from './connectionTable.generated.js';
+import type { ConnectionEvent } from './events.js';
 import { JournalRing, type JournalEntry } from './journal.js';
 import type { LogRecord } from './log.js';
-import { functionOption, parseOptions } from './options.js';
+import { checkOptions, option } from './options.js';
 
 /** A connection's id in its registry: 1, 2, 3, ... in opening order. */
 export type ConnectionId = number;
@@ -129,17 +130,12 @@ export interface Registry<M = unknown> {
   onRelease(listener: (released: ReleasedConnection<M>) => void): () => void;
 }
 
-const registryOptionsSchema = z.strictObject({
-  clock: functionOption<() => number>('a function returning the time in milliseconds').optional(),
-  journalSize: z.number().int().min(0).max(4096).optional(),
-  onListenerError: functionOption<(error: unknown, context: ListenerErrorContext) => void>('a function').optional(),
-  onRecord: functionOption<(record: LogRecord) => void>('a function').optional(),
-});
-
-/** The connection machine as a table, compiled once at load. */
-export const connectionTable = compileMachine<ConnectionState, ConnectionEventType>(connectionMachine, {
-  events: connectionEventTypes,
-});
+const registryOptionRules = {
+  clock: option.function('a function returning the time in milliseconds'),
+  journalSize: option.number({ integer: true, min: 0, max: 4096 }),
+  onListenerError: option.function('a function (error, context) => void'),
+  onRecord: option.function('a function (record) => void'),
+};
 
 const { states: STATE_NAMES, final: FINAL, next: NEXT, handled: HANDLED, eventIndex: EVENT_INDEX, initial: INITIAL } =
   connectionTable;
@@ -421,5 +417,5 @@ const CLOSED = connectionTable.stateIndex.get('closed')!;
  * ```
  */
 export function createRegistry<M = unknown>(options: RegistryOptions = {}): Registry<M> {
-  return new RegistryImpl<M>(parseOptions(registryOptionsSchema, options, 'createRegistry'));
+  return new RegistryImpl<M>(checkOptions('createRegistry', options, registryOptionRules) ?? {});
 }

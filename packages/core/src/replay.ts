@@ -1,5 +1,6 @@
 import { connectionEventTypes } from './events.js';
-import { logRecordSchema, type LogRecord } from './log.js';
+import type { LogRecord } from './log.js';
+import { logRecordSchema } from './logSchemas.js';
 import { createRegistry, restoreOpen, type Registry, type RegistryOptions, type Restorable } from './registry.js';
 
 /** A log line that could not be applied as it stands. */
