@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { functionOption, parseOptions, type ConnectionInfo, type Registry } from '@lifeline/core';
+import { checkOptions, option, type ConnectionInfo, type Registry } from '@lifeline/core';
 import { checkRegistryArgument } from './checkRegistry.js';
 import { failById } from './connection.js';
 import { checkOptionsArgument } from './invalidArgument.js';
@@ -26,17 +25,15 @@ export interface Watchdog {
 /** Node turns a timer delay above 2^31 − 1 ms (about 24.8 days) into 1 ms: refuse such values at the boundary. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
-const watchdogOptionsSchema = z
-  .strictObject({
-    idleTimeout: z.number().positive().max(MAX_TIMER_MS).optional(),
-    maxAge: z.number().positive().max(MAX_TIMER_MS).optional(),
-    interval: z.number().min(1).max(MAX_TIMER_MS).optional(),
-    onStale: functionOption<(connection: ConnectionInfo) => void>('a function').optional(),
-  })
-  .refine((o) => o.idleTimeout !== undefined || o.maxAge !== undefined, {
-    message: 'give "idleTimeout" or "maxAge" (or both)',
-    path: ['idleTimeout'],
-  });
+const watchdogOptionRules = {
+  idleTimeout: option.number({ above: 0, max: MAX_TIMER_MS, of: 'milliseconds' }),
+  maxAge: option.number({ above: 0, max: MAX_TIMER_MS, of: 'milliseconds' }),
+  interval: option.number({ min: 1, max: MAX_TIMER_MS, of: 'milliseconds' }),
+  onStale: option.function('a function (connection) => void'),
+};
+
+const needsATimeout = (o: Readonly<Record<string, unknown>>) =>
+  o.idleTimeout === undefined && o.maxAge === undefined ? [{ option: 'idleTimeout', message: 'give "idleTimeout" or "maxAge" (or both)' }] : [];
 
 /**
  * Ends stale connections as `errored` with reason `timeout`: answered with a
@@ -55,7 +52,7 @@ const watchdogOptionsSchema = z
 export function startWatchdog(registry: Registry<never> | Registry<unknown>, options: WatchdogOptions): Watchdog {
   checkRegistryArgument(registry, 'startWatchdog');
   checkOptionsArgument('startWatchdog', options);
-  const o = parseOptions(watchdogOptionsSchema, options, 'startWatchdog');
+  const o: WatchdogOptions = checkOptions('startWatchdog', options, watchdogOptionRules, needsATimeout) ?? {};
   const smallest = Math.min(o.idleTimeout ?? Infinity, o.maxAge ?? Infinity);
   const interval = o.interval ?? Math.min(MAX_TIMER_MS, Math.max(10, Math.floor(smallest / 4)));
   const sweep = (): number => {
