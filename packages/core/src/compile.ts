@@ -1,6 +1,8 @@
 import { initialTransition, transition, type AnyStateMachine, type AnyStateNode } from 'xstate';
 import type { CompiledMachine } from './compiledMachine.js';
-import { UncompilableMachineError } from './errors.js';
+// Shared code comes through the package's root (a self-reference): this subpath's bundle then uses the
+// root's classes and constants instead of carrying copies of them.
+import { UncompilableMachineError } from '@lifeline/core';
 
 export type { CompiledMachine } from './compiledMachine.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { closeReasons, errorReasons } from './events.js';
+import { closeReasons, errorReasons } from '@lifeline/core';
 
 // The zod description of every event, for validating logs and input from outside (replay does).
 // The registry never loads it: events are plain objects and the hot path does no validation.

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InvalidOptionsError } from './errors.js';
+import { InvalidOptionsError } from '@lifeline/core';
 
 // Options validation with a zod schema, for your own functions: the same InvalidOptionsError
 // and message shape as Lifeline's. Lifeline itself checks its options with `checkOptions`

@@ -7,6 +7,7 @@ import type { ConnectionEvent } from './events.js';
 import { JournalRing, type JournalEntry } from './journal.js';
 import type { LogRecord } from './log.js';
 import { checkOptions, option } from './options.js';
+import { restoreOpen, type Restorable } from './restoreOpen.js';
 
 /** A connection's id in its registry: 1, 2, 3, ... in opening order. */
 export type ConnectionId = number;
@@ -174,12 +175,6 @@ class Entry<M> {
 
 const EMPTY_JOURNAL: readonly JournalEntry[] = Object.freeze([]);
 
-/** Internal: lets `replay` re-open a connection under its logged id. Not exported from the package. */
-export const restoreOpen = Symbol('lifeline.restoreOpen');
-/** Internal: a registry that can re-open a logged connection (ids must rise). */
-export interface Restorable<M> {
-  [restoreOpen](id: ConnectionId, transport: Transport, meta: M | undefined, at: number): boolean;
-}
 
 interface Listeners<M> {
   transition: ReadonlyArray<(t: TransitionRecord) => void>;

@@ -4,7 +4,7 @@ import { checkRegistryArgument } from './checkRegistry.js';
 import { failById, handlesOf } from './connection.js';
 import { checkOptionsArgument } from './invalidArgument.js';
 import { sessionsOf } from './http2Sessions.js';
-import { MAX_TIMER_MS } from './watchdog.js';
+import { MAX_TIMER_MS } from './timerLimit.js';
 
 /** Options of {@link drain}. */
 export interface DrainOptions {

@@ -1,4 +1,4 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import { extname } from 'node:path';
@@ -7,6 +7,13 @@ import { pipeResponse, type SendResult } from './pipeResponse.js';
 import { checkOptionsArgument, invalidArgument, isResponse } from './invalidArgument.js';
 import { answerPlain } from './plainAnswer.js';
 import { connectionOf } from './track.js';
+
+/**
+ * node:fs/promises, loaded at the first sendFile call rather than at import: it pulls in readline and
+ * file watchers, a few milliseconds of startup that a server which never sends a file should not pay.
+ */
+let fsPromises: typeof import('node:fs/promises') | undefined;
+const open = (path: string, flags: string) => (fsPromises ??= process.getBuiltinModule('node:fs/promises')).open(path, flags);
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

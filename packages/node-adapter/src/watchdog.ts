@@ -2,6 +2,7 @@ import { checkOptions, option, type ConnectionInfo, type Registry } from '@lifel
 import { checkRegistryArgument } from './checkRegistry.js';
 import { failById } from './connection.js';
 import { checkOptionsArgument } from './invalidArgument.js';
+import { MAX_TIMER_MS } from './timerLimit.js';
 
 /** Options of {@link startWatchdog}. */
 export interface WatchdogOptions {
@@ -22,8 +23,6 @@ export interface Watchdog {
   stop(): void;
 }
 
-/** Node turns a timer delay above 2^31 − 1 ms (about 24.8 days) into 1 ms: refuse such values at the boundary. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const watchdogOptionRules = {
   idleTimeout: option.number({ above: 0, max: MAX_TIMER_MS, of: 'milliseconds' }),

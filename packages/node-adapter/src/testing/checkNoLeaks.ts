@@ -3,8 +3,10 @@ import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { checkOptions, createRegistry, option, type ConnectionId, type ConnectionOutcome } from '@lifeline/core';
 import { checkOptionsArgument, invalidArgument } from '../invalidArgument.js';
-import { instrument } from '../instrument.js';
-import { MAX_TIMER_MS } from '../watchdog.js';
+// Through the package's root (a self-reference), so that this subpath's bundle instruments with the
+// root's code: a copy would tag connections with symbols the root's connectionOf() does not know.
+import { instrument } from '@lifeline/node-adapter';
+import { MAX_TIMER_MS } from '../timerLimit.js';
 import { rawRequest, runKeepAlive, runRawClient, type ClientBehaviour } from './clients.js';
 import { newDescriptors, openFileDescriptors } from './descriptors.js';
 
