@@ -88,7 +88,7 @@ function registryFor<M>(options: InstrumentOptions<M>): Registry<M> {
 }
 
 function checkServer(server: unknown): asserts server is AnyServer {
-  if (server instanceof http.Server || (typeof server === 'object' && server !== null && (isHttpsServer(server) || isHttp2Server(server)))) return;
+  if (server instanceof http.Server || (typeof server === 'object' && server !== null && (isHttp2Server(server) || isHttpsServer(server)))) return;
   let fix = 'Pass the server made by http.createServer(), https.createServer(), http2.createServer() or http2.createSecureServer().';
   if (isFrameworkApp(server)) {
     const handler = typeof server === 'function' ? 'app' : 'app.callback()';
