@@ -1,4 +1,5 @@
 import { z } from 'zod';
+// Through the package's root (a self-reference): the subpath bundles share the root's constants.
 import { closeReasons, errorReasons } from '@lifeline/core';
 
 // The zod description of every event, for validating logs and input from outside (replay does).

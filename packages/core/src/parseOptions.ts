@@ -1,4 +1,5 @@
 import { z } from 'zod';
+// Through the package's root (a self-reference), so that `@lifeline/core/schemas` throws the root's error class.
 import { InvalidOptionsError } from '@lifeline/core';
 
 // Options validation with a zod schema, for your own functions: the same InvalidOptionsError
@@ -20,7 +21,9 @@ export function functionOption<F extends (...args: never[]) => unknown>(descript
  *
  * @example
  * ```ts
- * const options = parseOptions(registryOptionsSchema, userOptions, 'createRegistry');
+ * import { z } from 'zod';
+ * import { parseOptions } from '@lifeline/core/schemas';
+ * const options = parseOptions(z.strictObject({ retries: z.number().int().optional() }), userOptions, 'startClient');
  * ```
  */
 export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, where: string): z.output<S> {

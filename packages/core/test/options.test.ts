@@ -90,3 +90,17 @@ describe('checkOptions', () => {
     expect(() => checkOptions('f', Object.create({ size: 2, bogus: true }) as object, rules)).not.toThrow();
   });
 });
+
+describe('parseOptions (zod schemas, from @lifeline/core/schemas)', () => {
+  it('throws the same InvalidOptionsError shape, naming the bad and the unknown option', async () => {
+    const { z } = await import('zod');
+    const { functionOption, parseOptions } = await import('../src/schemas/index.js');
+    const schema = z.strictObject({ retries: z.number().int().optional(), onRetry: functionOption('a function').optional() });
+    expect(parseOptions(schema, { retries: 2 }, 'f')).toEqual({ retries: 2 });
+    const error = failure(() => parseOptions(schema, { retries: 1.5, onRetry: 'x', extra: 1 }, 'f'));
+    expect(error.message).toMatch(/^f: invalid options: /);
+    expect(error.message).toContain('option "onRetry": expected a function');
+    expect(error.message).toContain('unknown option "extra"');
+    expect([...error.options].sort()).toEqual(['extra', 'onRetry', 'retries']);
+  });
+});
