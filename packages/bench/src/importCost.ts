@@ -1,8 +1,9 @@
 /**
  * The import cost section: what `import '@lifeline/node-adapter'` adds to a
  * cold start (a serverless function, a CLI), against `node:http` alone. Each
- * sample is a fresh `node` process that times one dynamic `import()` of the
- * built dist, the files users install; rounds interleave the modules in a
+ * sample is a fresh `node` process that times one dynamic `import()` of a
+ * module by its bare name, which for Lifeline resolves to the built dist, the
+ * files users install; rounds interleave the modules in a
  * shuffled order so that drift in the machine's load hits them all alike, and
  * every difference is paired within its round.
  *
@@ -11,7 +12,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import type { BenchConfig } from './config.js';
 import { bootstrapMedianCI, median, mulberry32, pairDifferences, shuffled, type Interval } from './stats.js';
 
@@ -39,6 +40,8 @@ export interface ImportSummary {
   readonly medianCpu: number;
   /** Per-round `target − node:http` wall ms. Absent for node:http itself. */
   readonly diff?: { readonly median: number; readonly ci: Interval };
+  /** The same in CPU ms: context for a loaded machine, where wall time also measures the wait for a core. */
+  readonly diffCpu?: { readonly median: number; readonly ci: Interval };
 }
 
 export interface ImportCostResult {
@@ -76,11 +79,10 @@ function ensureBuilt(log: (line: string) => void): string {
   return 'built dist (built by this run)';
 }
 
-function specifierOf(target: ImportTarget): string {
-  if (target === 'node:http') return target;
-  if (target === 'on-finished') return import.meta.resolve('on-finished');
-  return pathToFileURL(join(REPO, PACKAGES[target], 'dist/index.js')).href;
-}
+// Children run here and import each module by its bare name, as users do: resolving a package through
+// node_modules and its `exports` is part of what an import costs. Without the @lifeline/source
+// condition, the workspace packages resolve to their built dist.
+const CHILD_CWD = fileURLToPath(new URL('..', import.meta.url));
 
 /** One fresh process, one import. `performance` is touched before the clock starts: its first use loads perf_hooks. */
 function sampleOnce(specifier: string): Promise<{ wallMs: number; cpuMs: number }> {
@@ -91,7 +93,7 @@ function sampleOnce(specifier: string): Promise<{ wallMs: number; cpuMs: number 
   // No NODE_OPTIONS: a --conditions=@lifeline/source there would import the TypeScript source instead of the dist.
   const { NODE_OPTIONS: _ignored, ...env } = process.env;
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--input-type=module', '-e', code], { cwd: REPO, env, timeout: 60_000 }, (error, stdout, stderr) =>
+    execFile(process.execPath, ['--input-type=module', '-e', code], { cwd: CHILD_CWD, env, timeout: 60_000 }, (error, stdout, stderr) =>
       error ? reject(new Error(`importing ${specifier} failed: ${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout)),
     );
   });
@@ -101,20 +103,28 @@ export async function measureImportCost(config: BenchConfig, log: (line: string)
   const measured = ensureBuilt(log);
   const rounds = config.importCost.rounds;
   const random = mulberry32(config.seed);
-  const specifiers = new Map(IMPORT_TARGETS.map((t) => [t, specifierOf(t)]));
   const samples: ImportSample[] = [];
   log(`import cost: ${rounds} rounds × ${IMPORT_TARGETS.length} modules, a fresh process each…`);
   for (let round = 0; round < rounds; round++) {
     for (const target of shuffled(IMPORT_TARGETS, random)) {
-      samples.push({ round, target, ...(await sampleOnce(specifiers.get(target)!)) });
+      samples.push({ round, target, ...(await sampleOnce(target)) });
     }
   }
   return { measured, rounds, samples, summary: summarizeImportCost(samples, config) };
 }
 
 export function summarizeImportCost(samples: readonly ImportSample[], config: Pick<BenchConfig, 'bootstrapResamples' | 'seed'>): ImportSummary[] {
-  const byRound = (target: ImportTarget) => new Map(samples.filter((s) => s.target === target).map((s) => [s.round, s.wallMs]));
-  const base = byRound('node:http');
+  const byRound = (target: ImportTarget, key: 'wallMs' | 'cpuMs') => new Map(samples.filter((s) => s.target === target).map((s) => [s.round, s[key]]));
+  const paired = (target: ImportTarget, key: 'wallMs' | 'cpuMs') => {
+    const mine = byRound(target, key);
+    const base = byRound('node:http', key);
+    const rounds = [...mine.keys()].filter((r) => base.has(r)).sort((a, b) => a - b);
+    const diffs = pairDifferences(
+      rounds.map((r) => mine.get(r)!),
+      rounds.map((r) => base.get(r)!),
+    );
+    return { median: median(diffs), ci: bootstrapMedianCI(diffs, { resamples: config.bootstrapResamples, seed: config.seed }) };
+  };
   return IMPORT_TARGETS.map((target) => {
     const own = samples.filter((s) => s.target === target);
     const wall = own.map((s) => s.wallMs);
@@ -127,12 +137,6 @@ export function summarizeImportCost(samples: readonly ImportSample[], config: Pi
       medianCpu: median(own.map((s) => s.cpuMs)),
     };
     if (target === 'node:http') return summary;
-    const mine = byRound(target);
-    const rounds = [...mine.keys()].filter((r) => base.has(r)).sort((a, b) => a - b);
-    const diffs = pairDifferences(
-      rounds.map((r) => mine.get(r)!),
-      rounds.map((r) => base.get(r)!),
-    );
-    return { ...summary, diff: { median: median(diffs), ci: bootstrapMedianCI(diffs, { resamples: config.bootstrapResamples, seed: config.seed }) } };
+    return { ...summary, diff: paired(target, 'wallMs'), diffCpu: paired(target, 'cpuMs') };
   });
 }

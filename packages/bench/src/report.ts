@@ -106,14 +106,15 @@ function tables(r: Results): Table[] {
 
 function importCostTable(r: ImportCostResult): Table {
   return {
-    title: `Import cost — await import() of the ${r.measured}, a fresh process per sample, ${r.rounds} interleaved rounds (ms)`,
-    head: ['module', 'wall median (min–max)', 'CPU median', 'Δ wall vs node:http: median [95% CI]'],
-    align: ['l', 'r', 'r', 'r'],
+    title: `Import cost — await import('<module>') by bare name (Lifeline: the ${r.measured}), a fresh process per sample, ${r.rounds} interleaved rounds (ms)`,
+    head: ['module', 'wall median (min–max)', 'CPU median', 'Δ wall vs node:http: median [95% CI]', 'Δ CPU: median [95% CI]'],
+    align: ['l', 'r', 'r', 'r', 'r'],
     rows: r.summary.map((s) => [
       s.target,
       `${s.median.toFixed(1)} (${s.min.toFixed(1)}–${s.max.toFixed(1)})`,
       s.medianCpu.toFixed(1),
       s.diff ? `${signed(s.diff.median, 1)} [${signed(s.diff.ci.low, 1)}, ${signed(s.diff.ci.high, 1)}]` : 'baseline',
+      s.diffCpu ? `${signed(s.diffCpu.median, 1)} [${signed(s.diffCpu.ci.low, 1)}, ${signed(s.diffCpu.ci.high, 1)}]` : '',
     ]),
   };
 }
