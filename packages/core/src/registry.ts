@@ -175,7 +175,6 @@ class Entry<M> {
 
 const EMPTY_JOURNAL: readonly JournalEntry[] = Object.freeze([]);
 
-
 interface Listeners<M> {
   transition: ReadonlyArray<(t: TransitionRecord) => void>;
   release: ReadonlyArray<(r: ReleasedConnection<M>) => void>;
