@@ -35,6 +35,8 @@ export interface BenchConfig {
     readonly modes: readonly ModeName[];
   };
   readonly growth: { readonly warmup: number; readonly requests: number; readonly checkpoints: number };
+  /** Rounds of the import cost section; each round imports every module once, each in a fresh process. */
+  readonly importCost: { readonly rounds: number };
   readonly bootstrapResamples: number;
   readonly seed: number;
 }
@@ -59,6 +61,7 @@ export function benchConfig(full: boolean): BenchConfig {
       modes: ['bare', 'lifeline-instrument', 'lifeline-instrument-journal8', 'on-finished', 'onfinished-dropin', 'handwritten'],
     },
     growth: { warmup: scale(5_000, 10_000), requests: scale(40_000, 200_000), checkpoints: 4 },
+    importCost: { rounds: scale(15, 31) },
     bootstrapResamples: 2_000,
     seed: 20_240_611,
   };

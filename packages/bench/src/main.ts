@@ -1,7 +1,8 @@
 /**
  * `pnpm bench` (quick, < 5 min) and `pnpm bench --full` (precise, < 20 min):
  * server CPU per request, heap per in-flight connection, heap growth under a
- * long abort-heavy load, and the core event path. Prints a table with the
+ * long abort-heavy load, the core event path, and the import cost of the
+ * built packages (cold start). Prints a table with the
  * targets and writes bench-results/results.{json,md} at the repo root.
  * Progress goes to stderr so stdout holds only the report.
  */
@@ -12,10 +13,11 @@ import { join } from 'node:path';
 import { benchConfig } from './config.js';
 import { measureCore } from './coreEvents.js';
 import { measureCpu } from './cpuPerRequest.js';
+import { measureImportCost } from './importCost.js';
 import { measureGrowth, measureInFlight } from './memory.js';
 import { renderText, writeResults, type Results } from './report.js';
 import { setUpPinning } from './serverControl.js';
-import { judgeTargets, summarizeCpu, summarizeMemory } from './summary.js';
+import { judgeImportCost, judgeTargets, summarizeCpu, summarizeMemory } from './summary.js';
 
 const KNOWN_FLAGS = ['--full'];
 const unknown = process.argv.slice(2).filter((a) => !KNOWN_FLAGS.includes(a));
@@ -43,6 +45,7 @@ writeFileSync(filePath, randomBytes(64 * 1024));
 try {
   const pinning = setUpPinning();
   log(`${full ? 'full' : 'quick'} run; ${pinning.note}`);
+  const importCost = await measureImportCost(config, log);
   const cpu = await measureCpu(config, filePath, pinning, log);
   const memorySamples = await measureInFlight(config, filePath, pinning, log);
   const growth = await measureGrowth(config, filePath, pinning, log);
@@ -70,7 +73,8 @@ try {
     growth,
     growthControl,
     core,
-    targets: judgeTargets(cpuSummary, memorySummary, growth, growthControl, cpu.samples, config),
+    importCost,
+    targets: [...judgeTargets(cpuSummary, memorySummary, growth, growthControl, cpu.samples, config), judgeImportCost(importCost)],
   };
   process.stdout.write(renderText(results));
   const dir = new URL('../../../bench-results/', import.meta.url);

@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import type { BenchConfig } from './config.js';
 import { SCENARIO_NAMES } from './config.js';
 import type { CoreResult } from './coreEvents.js';
+import type { ImportCostResult } from './importCost.js';
 import type { CpuSample } from './cpuPerRequest.js';
 import type { GrowthResult, InFlightSample } from './memory.js';
 import { MODE_DESCRIPTIONS } from './modes.js';
@@ -34,6 +35,7 @@ export interface Results {
   /** The same load on a bare server. */
   readonly growthControl: GrowthResult;
   readonly core: CoreResult;
+  readonly importCost: ImportCostResult;
   readonly targets: readonly TargetResult[];
 }
 
@@ -92,6 +94,7 @@ function tables(r: Results): Table[] {
     align: ['l', 'r', 'r', 'r'],
     rows: r.core.rows.map((row) => [row.mode, row.nsPerEvent.toFixed(1), Math.round(row.eventsPerSecond).toLocaleString('en-US'), `${row.compiledIsFasterBy.toFixed(1)}×`]),
   });
+  out.push(importCostTable(r.importCost));
   out.push({
     title: 'Targets',
     head: ['target', 'wanted', 'measured', 'verdict'],
@@ -99,6 +102,32 @@ function tables(r: Results): Table[] {
     rows: r.targets.map((t) => [t.name, t.target, t.measured, (t.met ? 'met' : 'NOT met') + (t.note ? ` (${t.note})` : '')]),
   });
   return out;
+}
+
+function importCostTable(r: ImportCostResult): Table {
+  return {
+    title: `Import cost — await import('<module>') by bare name (Lifeline: the ${r.measured}), a fresh process per sample, ${r.rounds} interleaved rounds (ms)`,
+    head: ['module', 'wall median (min–max)', 'CPU median', 'Δ wall vs node:http: median [95% CI]', 'Δ CPU: median [95% CI]'],
+    align: ['l', 'r', 'r', 'r', 'r'],
+    rows: r.summary.map((s) => [
+      s.target,
+      `${s.median.toFixed(1)} (${s.min.toFixed(1)}–${s.max.toFixed(1)})`,
+      s.medianCpu.toFixed(1),
+      s.diff ? `${signed(s.diff.median, 1)} [${signed(s.diff.ci.low, 1)}, ${signed(s.diff.ci.high, 1)}]` : 'baseline',
+      s.diffCpu ? `${signed(s.diffCpu.median, 1)} [${signed(s.diffCpu.ci.low, 1)}, ${signed(s.diffCpu.ci.high, 1)}]` : '',
+    ]),
+  };
+}
+
+function renderTable(t: Table): string[] {
+  const widths = t.head.map((h, i) => Math.max(h.length, ...t.rows.map((row) => (row[i] ?? '').length)));
+  const cell = (s: string, i: number) => (t.align?.[i] === 'r' ? s.padStart(widths[i]!) : s.padEnd(widths[i]!));
+  return [t.title, t.head.map(cell).join('  '), widths.map((w) => '─'.repeat(w)).join('  '), ...t.rows.map((row) => row.map(cell).join('  ').trimEnd()), ''];
+}
+
+/** The import cost section alone, as text (`bench:import`). */
+export function renderImportCost(r: ImportCostResult): string {
+  return renderTable(importCostTable(r)).join('\n');
 }
 
 function environmentLines(e: Environment): string[] {
@@ -112,13 +141,7 @@ function environmentLines(e: Environment): string[] {
 
 export function renderText(r: Results): string {
   const lines = ['', 'Lifeline bench', ...environmentLines(r.environment), ''];
-  for (const t of tables(r)) {
-    const widths = t.head.map((h, i) => Math.max(h.length, ...t.rows.map((row) => (row[i] ?? '').length)));
-    const cell = (s: string, i: number) => (t.align?.[i] === 'r' ? s.padStart(widths[i]!) : s.padEnd(widths[i]!));
-    lines.push(t.title, t.head.map(cell).join('  '), widths.map((w) => '─'.repeat(w)).join('  '));
-    for (const row of t.rows) lines.push(row.map(cell).join('  ').trimEnd());
-    lines.push('');
-  }
+  for (const t of tables(r)) lines.push(...renderTable(t));
   lines.push('modes:', ...Object.entries(MODE_DESCRIPTIONS).map(([m, d]) => `  ${m}: ${d}`));
   for (const w of r.cpu.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n') + '\n';

@@ -3,7 +3,8 @@
 // heap bytes per in-flight connection. Run with --expose-gc (the script does).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createActor, initialTransition, transition } from 'xstate';
-import { connectionMachine, createRegistry, type ConnectionEvent } from '@lifeline/core';
+import { createRegistry, type ConnectionEvent } from '@lifeline/core';
+import { connectionMachine } from '@lifeline/core/machine';
 
 const HEADERS: ConnectionEvent = { type: 'HEADERS', status: 200 };
 const DATA: ConnectionEvent = { type: 'DATA', bytesSent: 1024 };

@@ -1,6 +1,8 @@
 // A tour of the core without any server: open connections, feed them the
 // facts a transport would report (in odd orders too), watch the registry empty.
-import { createRegistry, toMermaid, connectionMachine, replay, toNdjsonLine } from '@lifeline/core';
+import { createRegistry, toNdjsonLine } from '@lifeline/core';
+import { connectionMachine, toMermaid } from '@lifeline/core/machine';
+import { replay } from '@lifeline/core/replay';
 
 const log: string[] = [];
 const registry = createRegistry<{ url: string }>({ onRecord: (record) => log.push(toNdjsonLine(record)) });

@@ -1,29 +1,10 @@
 import { initialTransition, transition, type AnyStateMachine, type AnyStateNode } from 'xstate';
-import { UncompilableMachineError } from './errors.js';
+import type { CompiledMachine } from './compiledMachine.js';
+// Shared code comes through the package's root (a self-reference): this subpath's bundle then uses the
+// root's classes and constants instead of carrying copies of them.
+import { UncompilableMachineError } from '@lifeline/core';
 
-/**
- * A state machine projected to a dense integer table. `next[state * events.length + event]`
- * is the next state's index; `handled` says whether the machine had a transition
- * for that pair at all (an unhandled event leaves the state as it is).
- */
-export interface CompiledMachine<S extends string = string, E extends string = string> {
-  /** State names; a state's index is its position here. */
-  readonly states: readonly S[];
-  /** Event types; an event's index is its position here. */
-  readonly events: readonly E[];
-  /** Index of the initial state. */
-  readonly initial: number;
-  /** `1` where the state is final. */
-  readonly final: Uint8Array;
-  /** Next-state table, `states.length × events.length`. */
-  readonly next: Uint8Array;
-  /** `1` where the machine has a transition for the pair (even a targetless one). */
-  readonly handled: Uint8Array;
-  /** Event type → index, for the hot path. */
-  readonly eventIndex: ReadonlyMap<string, number>;
-  /** State name → index. */
-  readonly stateIndex: ReadonlyMap<string, number>;
-}
+export type { CompiledMachine } from './compiledMachine.js';
 
 function describe(node: AnyStateNode): string {
   return node.path.length === 0 ? 'the root' : `state "${node.path.join('.')}"`;

@@ -1,4 +1,14 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import type {
+  closeEventSchema,
+  connectionEventSchema,
+  dataEventSchema,
+  errorEventSchema,
+  errorInfoSchema,
+  finishEventSchema,
+  headersEventSchema,
+  requestEndEventSchema,
+} from './eventSchemas.js';
 
 /**
  * Why a connection ended on the server's side. Transport-neutral: an HTTP/1
@@ -25,50 +35,11 @@ export const closeReasons = [
 ] as const;
 export type CloseReason = (typeof closeReasons)[number];
 
-const bytes = z.number().int().nonnegative();
+// The event types are the schemas' own, imported as types only: loading this module loads no zod.
 
 /** Plain-data description of an error: serializable, so journals and logs can hold it. */
-export const errorInfoSchema = z.object({
-  name: z.string(),
-  message: z.string(),
-  code: z.string().optional(),
-});
 export type ErrorInfo = z.infer<typeof errorInfoSchema>;
-
 /** Response headers (or the first frame) were sent: `open` → `streaming`. */
-export const headersEventSchema = z.object({ type: z.literal('HEADERS'), status: z.number().int().optional() });
-/** Body bytes were sent; `bytesSent` is the running total. */
-export const dataEventSchema = z.object({ type: z.literal('DATA'), bytesSent: bytes });
-/** The request body was read in full. Not an end: the response may still be pending. */
-export const requestEndEventSchema = z.object({ type: z.literal('REQUEST_END'), bytesReceived: bytes.optional() });
-/** The response was handed to the OS in full. */
-export const finishEventSchema = z.object({ type: z.literal('FINISH'), bytesSent: bytes.optional() });
-/** The peer or the link went away first. */
-export const closeEventSchema = z.object({
-  type: z.literal('CLOSE'),
-  reason: z.enum(closeReasons),
-  /** The transport's own word for it: an HTTP parser error (`HPE_INVALID_CHUNK_SIZE`), a WebSocket close code, ... */
-  code: z.string().optional(),
-  bytesSent: bytes.optional(),
-});
-/** The server side failed. */
-export const errorEventSchema = z.object({
-  type: z.literal('ERROR'),
-  reason: z.enum(errorReasons),
-  error: errorInfoSchema.optional(),
-  bytesSent: bytes.optional(),
-});
-
-/** Every event a connection understands, as one zod schema (discriminated on `type`). */
-export const connectionEventSchema = z.discriminatedUnion('type', [
-  headersEventSchema,
-  dataEventSchema,
-  requestEndEventSchema,
-  finishEventSchema,
-  closeEventSchema,
-  errorEventSchema,
-]);
-
 export type HeadersEvent = z.infer<typeof headersEventSchema>;
 export type DataEvent = z.infer<typeof dataEventSchema>;
 export type RequestEndEvent = z.infer<typeof requestEndEventSchema>;

@@ -1,17 +1,9 @@
-export { connectionMachine, type ConnectionOutcome, type ConnectionState } from './connectionMachine.js';
-export { compileMachine, type CompiledMachine, type CompileOptions } from './compile.js';
+export type { ConnectionOutcome, ConnectionState } from './connectionMachine.js';
+export type { CompiledMachine } from './compiledMachine.js';
 export {
-  connectionEventSchema,
-  connectionEventTypes,
-  closeEventSchema,
   closeReasons,
-  dataEventSchema,
-  errorEventSchema,
-  errorInfoSchema,
+  connectionEventTypes,
   errorReasons,
-  finishEventSchema,
-  headersEventSchema,
-  requestEndEventSchema,
   toErrorInfo,
   type CloseEvent,
   type CloseReason,
@@ -33,15 +25,7 @@ export {
   type LifelineErrorCode,
 } from './errors.js';
 export type { JournalEntry } from './journal.js';
-export {
-  eventRecordSchema,
-  logRecordSchema,
-  openRecordSchema,
-  toNdjsonLine,
-  type EventRecord,
-  type LogRecord,
-  type OpenRecord,
-} from './log.js';
+export { toNdjsonLine, type EventRecord, type LogRecord, type OpenRecord } from './log.js';
 export {
   createRegistry,
   type ConnectionId,
@@ -56,12 +40,3 @@ export {
   type TransitionRecord,
   type Transport,
 } from './registry.js';
-export {
-  createReplayer,
-  replay,
-  type ReplayOptions,
-  type ReplayProblem,
-  type ReplayResult,
-  type Replayer,
-} from './replay.js';
-export { toMermaid } from './toMermaid.js';

@@ -5,9 +5,10 @@
  *
  * @example
  * ```ts
- * import { parseOptions } from '@lifeline/core/internal';
- * const options = parseOptions(schema, userOptions, 'instrument');
+ * import { checkOptions, option } from '@lifeline/core/internal';
+ * const o = checkOptions('drain', options, { deadline: option.number() });
  * ```
  */
+export { connectionTable } from './connectionTable.generated.js';
 export { brandErrorClass } from './errors.js';
-export { functionOption, parseOptions } from './options.js';
+export { checkOptions, option, type OptionIssue, type OptionProblem, type OptionRule, type OptionRules } from './options.js';

@@ -1,34 +1,10 @@
-import { z } from 'zod';
-import { connectionEventSchema, toErrorInfo, type ConnectionEvent } from './events.js';
-
-const recordHead = {
-  /** Registry-wide sequence number, 1, 2, 3, ... in dispatch order. */
-  seq: z.number().int().positive(),
-  /** Connection id (events may name ids the registry never issued; they are logged as dispatched). */
-  id: z.number(),
-  /** Clock time of the fact. */
-  at: z.number().finite(),
-};
+import type { z } from 'zod';
+import { toErrorInfo, type ConnectionEvent } from './events.js';
+import type { openRecordSchema } from './logSchemas.js';
 
 /** A connection was opened. `meta` must be JSON-serializable for the log to round-trip. */
-export const openRecordSchema = z.object({
-  ...recordHead,
-  kind: z.literal('open'),
-  transport: z.string(),
-  meta: z.unknown().optional(),
-});
-
-/** An event was dispatched to a connection (known, released or unknown). */
-export const eventRecordSchema = z.object({
-  ...recordHead,
-  kind: z.literal('event'),
-  event: connectionEventSchema,
-});
-
-/** One line of a registry's event log. */
-export const logRecordSchema = z.discriminatedUnion('kind', [openRecordSchema, eventRecordSchema]);
-
 export type OpenRecord = z.infer<typeof openRecordSchema>;
+/** An event was dispatched to a connection (known, released or unknown). */
 export type EventRecord = { seq: number; id: number; at: number; kind: 'event'; event: ConnectionEvent };
 /** One line of a registry's event log. */
 export type LogRecord = OpenRecord | EventRecord;

@@ -1,11 +1,13 @@
-import { z } from 'zod';
-import { compileMachine } from './compile.js';
 import { logError } from './console.js';
-import { connectionMachine, type ConnectionOutcome, type ConnectionState } from './connectionMachine.js';
-import { connectionEventTypes, type ConnectionEvent, type ConnectionEventType } from './events.js';
+import type { ConnectionOutcome, ConnectionState } from './connectionMachine.js';
+// Generated ahead of time from connectionMachine (scripts/generateConnectionTable.ts): compiling the
+// machine here would load XState into every process that imports the registry.
+import { connectionTable } from './connectionTable.generated.js';
+import type { ConnectionEvent } from './events.js';
 import { JournalRing, type JournalEntry } from './journal.js';
 import type { LogRecord } from './log.js';
-import { functionOption, parseOptions } from './options.js';
+import { checkOptions, option } from './options.js';
+import { restoreOpen, type Restorable } from './restoreOpen.js';
 
 /** A connection's id in its registry: 1, 2, 3, ... in opening order. */
 export type ConnectionId = number;
@@ -129,17 +131,12 @@ export interface Registry<M = unknown> {
   onRelease(listener: (released: ReleasedConnection<M>) => void): () => void;
 }
 
-const registryOptionsSchema = z.strictObject({
-  clock: functionOption<() => number>('a function returning the time in milliseconds').optional(),
-  journalSize: z.number().int().min(0).max(4096).optional(),
-  onListenerError: functionOption<(error: unknown, context: ListenerErrorContext) => void>('a function').optional(),
-  onRecord: functionOption<(record: LogRecord) => void>('a function').optional(),
-});
-
-/** The connection machine as a table, compiled once at load. */
-export const connectionTable = compileMachine<ConnectionState, ConnectionEventType>(connectionMachine, {
-  events: connectionEventTypes,
-});
+const registryOptionRules = {
+  clock: option.function('a function returning the time in milliseconds'),
+  journalSize: option.number({ integer: true, min: 0, max: 4096 }),
+  onListenerError: option.function('a function (error, context) => void'),
+  onRecord: option.function('a function (record) => void'),
+};
 
 const { states: STATE_NAMES, final: FINAL, next: NEXT, handled: HANDLED, eventIndex: EVENT_INDEX, initial: INITIAL } =
   connectionTable;
@@ -177,13 +174,6 @@ class Entry<M> {
 }
 
 const EMPTY_JOURNAL: readonly JournalEntry[] = Object.freeze([]);
-
-/** Internal: lets `replay` re-open a connection under its logged id. Not exported from the package. */
-export const restoreOpen = Symbol('lifeline.restoreOpen');
-/** Internal: a registry that can re-open a logged connection (ids must rise). */
-export interface Restorable<M> {
-  [restoreOpen](id: ConnectionId, transport: Transport, meta: M | undefined, at: number): boolean;
-}
 
 interface Listeners<M> {
   transition: ReadonlyArray<(t: TransitionRecord) => void>;
@@ -421,5 +411,5 @@ const CLOSED = connectionTable.stateIndex.get('closed')!;
  * ```
  */
 export function createRegistry<M = unknown>(options: RegistryOptions = {}): Registry<M> {
-  return new RegistryImpl<M>(parseOptions(registryOptionsSchema, options, 'createRegistry'));
+  return new RegistryImpl<M>(checkOptions('createRegistry', options, registryOptionRules) ?? {});
 }

@@ -1,6 +1,8 @@
-import { connectionEventTypes } from './events.js';
-import { logRecordSchema, type LogRecord } from './log.js';
-import { createRegistry, restoreOpen, type Registry, type RegistryOptions, type Restorable } from './registry.js';
+// Shared code comes through the package's root (a self-reference): this subpath's bundle then uses the
+// root's classes and constants instead of carrying copies of them.
+import { connectionEventTypes, createRegistry, type LogRecord, type Registry, type RegistryOptions } from '@lifeline/core';
+import { logRecordSchema } from './logSchemas.js';
+import { restoreOpen, type Restorable } from './restoreOpen.js';
 
 /** A log line that could not be applied as it stands. */
 export interface ReplayProblem {

@@ -5,7 +5,7 @@ import { compileMachine } from '../src/compile.js';
 import { connectionMachine } from '../src/connectionMachine.js';
 import { UncompilableMachineError } from '../src/errors.js';
 import { connectionEventTypes } from '../src/events.js';
-import { connectionTable } from '../src/registry.js';
+import { connectionTable } from '../src/connectionTable.generated.js';
 import { connectionEventArbitrary } from '../src/testing/index.js';
 
 describe('DESIGN invariant 4: the compiled table and XState agree', () => {

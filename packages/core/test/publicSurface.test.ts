@@ -9,29 +9,32 @@ const surface: Record<string, readonly string[]> = {
     'InvalidOptionsError',
     'LifelineError',
     'UncompilableMachineError',
-    'closeEventSchema',
     'closeReasons',
-    'compileMachine',
-    'connectionEventSchema',
     'connectionEventTypes',
-    'connectionMachine',
     'createRegistry',
-    'createReplayer',
+    'errorReasons',
+    'toErrorInfo',
+    'toNdjsonLine',
+  ],
+  // Loads XState: the machine for those who draw, walk or reuse it.
+  '@lifeline/core/machine': ['compileMachine', 'connectionMachine', 'toMermaid'],
+  // Loads zod: the schemas of events and log lines, and a zod-based option parser for your own options.
+  '@lifeline/core/schemas': [
+    'closeEventSchema',
+    'connectionEventSchema',
     'dataEventSchema',
     'errorEventSchema',
     'errorInfoSchema',
-    'errorReasons',
     'eventRecordSchema',
     'finishEventSchema',
+    'functionOption',
     'headersEventSchema',
     'logRecordSchema',
     'openRecordSchema',
-    'replay',
+    'parseOptions',
     'requestEndEventSchema',
-    'toErrorInfo',
-    'toMermaid',
-    'toNdjsonLine',
   ],
+  '@lifeline/core/replay': ['createReplayer', 'replay'],
   '@lifeline/core/testing': [
     'connectionEventArbitrary',
     'errorInfoArbitrary',
@@ -43,11 +46,14 @@ const surface: Record<string, readonly string[]> = {
     'transportArbitrary',
   ],
   // For the other Lifeline packages only; documented as such in the module.
-  '@lifeline/core/internal': ['brandErrorClass', 'functionOption', 'parseOptions'],
+  '@lifeline/core/internal': ['brandErrorClass', 'checkOptions', 'connectionTable', 'option'],
 };
 
 const entries: Record<string, () => Promise<object>> = {
   '@lifeline/core': () => import('@lifeline/core'),
+  '@lifeline/core/machine': () => import('@lifeline/core/machine'),
+  '@lifeline/core/schemas': () => import('@lifeline/core/schemas'),
+  '@lifeline/core/replay': () => import('@lifeline/core/replay'),
   '@lifeline/core/testing': () => import('@lifeline/core/testing'),
   '@lifeline/core/internal': () => import('@lifeline/core/internal'),
 };

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { connectionEventSchema } from '../src/events.js';
+import { connectionEventSchema } from '../src/eventSchemas.js';
 import {
   connectionEventArbitrary,
   eventSequenceArbitrary,

@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { InvalidOptionsError, type Registry } from '@lifeline/core';
+import { option } from '@lifeline/core/internal';
 import { invalidArgument, received } from './invalidArgument.js';
 
 /**
@@ -16,10 +16,10 @@ export function checkRegistry(options: { registry?: unknown } | undefined, where
   }
 }
 
-/** A `registry` option checked by a schema, where options are parsed once (not per request). */
-export const registryOption = z.custom<Registry<unknown>>(
+/** A `registry` option checked by a rule, where options are checked once (not per request). */
+export const registryOption = option.custom(
+  'a registry made by createRegistry()',
   (v) => typeof v === 'object' && v !== null && typeof (v as Registry).dispatch === 'function' && typeof (v as Registry).open === 'function',
-  { message: 'expected a registry made by createRegistry()' },
 );
 
 /** A registry passed as an argument (`startWatchdog`, `drain`): all of it is used, so all of it is checked. */

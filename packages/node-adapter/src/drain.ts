@@ -1,12 +1,11 @@
 import type { Server } from 'node:net';
-import { z } from 'zod';
 import type { Registry } from '@lifeline/core';
-import { parseOptions } from '@lifeline/core/internal';
+import { checkOptions, option } from '@lifeline/core/internal';
 import { checkRegistryArgument } from './checkRegistry.js';
 import { failById, handlesOf } from './connection.js';
 import { checkOptionsArgument } from './invalidArgument.js';
 import { sessionsOf } from './http2Sessions.js';
-import { MAX_TIMER_MS } from './watchdog.js';
+import { MAX_TIMER_MS } from './timerLimit.js';
 
 /** Options of {@link drain}. */
 export interface DrainOptions {
@@ -24,14 +23,10 @@ export interface DrainResult {
   readonly forced: number;
 }
 
-const drainOptionsSchema = z.strictObject({
-  server: z
-    .custom<Server>((v) => typeof v === 'object' && v !== null && typeof (v as Server).close === 'function', {
-      message: 'expected a server with close()',
-    })
-    .optional(),
-  deadline: z.number().nonnegative().max(MAX_TIMER_MS).optional(),
-});
+const drainOptionRules = {
+  server: option.custom('a server with close()', (v) => typeof v === 'object' && v !== null && typeof (v as Server).close === 'function'),
+  deadline: option.number({ min: 0, max: MAX_TIMER_MS, of: 'milliseconds' }),
+};
 
 /**
  * Graceful shutdown: stops accepting (when given the server), waits for the
@@ -49,11 +44,11 @@ const drainOptionsSchema = z.strictObject({
  * ```
  */
 export function drain<M>(registry: Registry<M>, options: DrainOptions = {}): Promise<DrainResult> {
-  let o: z.output<typeof drainOptionsSchema>;
+  let o: DrainOptions;
   try {
     checkRegistryArgument(registry, 'drain');
     checkOptionsArgument('drain', options);
-    o = parseOptions(drainOptionsSchema, options, 'drain');
+    o = checkOptions('drain', options, drainOptionRules) ?? {};
   } catch (error) {
     return Promise.reject(error as Error);
   }

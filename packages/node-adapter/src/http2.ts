@@ -1,4 +1,4 @@
-import { constants, type Http2Session, type ServerHttp2Stream } from 'node:http2';
+import type { Http2Session, ServerHttp2Stream } from 'node:http2';
 import { toErrorInfo, type ErrorReason, type Registry } from '@lifeline/core';
 import { kApply, kBytesMoved, kConnection, kDetach, kEnded, kTarget, kTerminate, TrackedConnection, type Connection } from './connection.js';
 import { checkRegistry } from './checkRegistry.js';
@@ -7,6 +7,13 @@ import { ConnectionErroredError } from './errors.js';
 import { FINISH, isPeerError, isTimeoutError, timeoutFact } from './endingFacts.js';
 import { invalidArgument } from './invalidArgument.js';
 import { socketBytesMoved } from './transportBytes.js';
+
+/**
+ * The HTTP/2 error codes used here (RFC 9113, section 7), fixed by the protocol. Written out rather
+ * than read from node:http2's `constants`: importing node:http2 loads TLS too, which would cost every
+ * process that imports the adapter a few milliseconds at startup, most of them serving HTTP/1.
+ */
+export const NGHTTP2 = { NO_ERROR: 0, INTERNAL_ERROR: 2, CANCEL: 8 } as const;
 
 type Tagged<T> = T & { [kConnection]?: Http2Connection };
 
@@ -73,12 +80,12 @@ export class Http2Connection<M = unknown> extends TrackedConnection<M> {
     if (this[kEnded]) return;
     const stream = this.stream;
     const error = stream.errored;
-    const rst = stream.rstCode ?? constants.NGHTTP2_NO_ERROR;
+    const rst = stream.rstCode ?? NGHTTP2.NO_ERROR;
     const session = this.#session as WatchedSession | undefined;
     // A stream cut short by its session's end can close with no error, code 0 and its writable side
     // ended by Node itself: only `aborted` and the session's state tell it did not finish.
     const cutShort = stream.aborted || session?.destroyed === true;
-    if (!error && rst === constants.NGHTTP2_NO_ERROR && stream.writableFinished && !cutShort) return this[kApply](FINISH);
+    if (!error && rst === NGHTTP2.NO_ERROR && stream.writableFinished && !cutShort) return this[kApply](FINISH);
     if (stream.headersSent && this.registry.state(this.id) === 'open') this[kApply]({ type: 'HEADERS' });
     if (this.#timedOut || isTimeoutError(error)) return this[kApply](timeoutFact(error));
     const peerLeftSession = session?.[kPeerLeft] === true;
@@ -90,16 +97,16 @@ export class Http2Connection<M = unknown> extends TrackedConnection<M> {
     // peer sent and one the app sent with stream.close(code), so both count as a reset (closed); a server-side
     // failure the app wants recorded as such goes through connection.fail(), which records ERROR first.
     const code = (error as { code?: string } | null)?.code;
-    const reset = rst !== constants.NGHTTP2_NO_ERROR && code === 'ERR_HTTP2_STREAM_ERROR';
+    const reset = rst !== NGHTTP2.NO_ERROR && code === 'ERR_HTTP2_STREAM_ERROR';
     const peerSessionError = peerLeftSession && code === 'ERR_HTTP2_SESSION_ERROR';
-    if (error && !isPeerError(error) && !reset && !peerSessionError && rst !== constants.NGHTTP2_CANCEL) {
+    if (error && !isPeerError(error) && !reset && !peerSessionError && rst !== NGHTTP2.CANCEL) {
       return this[kApply]({ type: 'ERROR', reason: 'destroyed', error: toErrorInfo(error) });
     }
     // The peer's GOAWAY or FIN came first and this stream was cut short with it: the session left, not the stream.
     const sessionGone = session !== undefined && (session.destroyed || session.closed || (peerLeftSession && cutShort));
-    if (rst === constants.NGHTTP2_CANCEL) return this[kApply]({ type: 'CLOSE', reason: sessionGone ? 'session-closed' : 'cancelled' });
+    if (rst === NGHTTP2.CANCEL) return this[kApply]({ type: 'CLOSE', reason: sessionGone ? 'session-closed' : 'cancelled' });
     if (sessionGone) return this[kApply]({ type: 'CLOSE', reason: 'session-closed' });
-    this[kApply]({ type: 'CLOSE', reason: rst === constants.NGHTTP2_NO_ERROR ? 'aborted' : 'reset' });
+    this[kApply]({ type: 'CLOSE', reason: rst === NGHTTP2.NO_ERROR ? 'aborted' : 'reset' });
   }
 
   /**

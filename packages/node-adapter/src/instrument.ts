@@ -1,10 +1,9 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { Http2SecureServer, Http2Server, IncomingHttpHeaders as Http2Headers, ServerHttp2Stream } from 'node:http2';
-import https, { type Server as HttpsServer } from 'node:https';
+import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { z } from 'zod';
 import { createRegistry, InvalidOptionsError, type Registry, type RegistryOptions } from '@lifeline/core';
-import { functionOption, parseOptions } from '@lifeline/core/internal';
+import { checkOptions, option, type OptionIssue } from '@lifeline/core/internal';
 import { kConnection, type Connection } from './connection.js';
 import { AlreadyInstrumentedError } from './errors.js';
 import { registryOption } from './checkRegistry.js';
@@ -61,22 +60,24 @@ const instrumented = new WeakMap<AnyServer, Instrumented>();
 
 const REGISTRY_OPTIONS = ['clock', 'journalSize', 'onListenerError', 'onRecord'] as const;
 
-const instrumentOptionsSchema = z
-  .strictObject({
-    registry: registryOption.optional(),
-    meta: functionOption('a function (request) => metadata').optional(),
-    upgrades: z.boolean().optional(),
-    clock: z.unknown().optional(),
-    journalSize: z.unknown().optional(),
-    onListenerError: z.unknown().optional(),
-    onRecord: z.unknown().optional(),
-  })
-  .superRefine((o, ctx) => {
-    if (o.registry === undefined) return;
-    for (const key of ['clock', 'journalSize', 'onListenerError', 'onRecord'] as const) {
-      if (o[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'give it to createRegistry(), not with an existing "registry"' });
-    }
-  });
+const instrumentOptionRules = {
+  registry: registryOption,
+  meta: option.function('a function (request) => metadata'),
+  upgrades: option.boolean(),
+  // Checked by createRegistry(), which reports them as instrument's (see registryFor).
+  clock: option.any(),
+  journalSize: option.any(),
+  onListenerError: option.any(),
+  onRecord: option.any(),
+};
+
+function registryOptionsBesideARegistry(o: Readonly<Record<string, unknown>>): OptionIssue[] {
+  if (o.registry === undefined) return [];
+  return REGISTRY_OPTIONS.filter((key) => o[key] !== undefined).map((key) => ({
+    option: key,
+    message: 'give it to createRegistry(), not with an existing "registry"',
+  }));
+}
 
 /** A new registry from the registry options given to `instrument`; a bad one is reported as instrument's. */
 function registryFor<M>(options: InstrumentOptions<M>): Registry<M> {
@@ -93,7 +94,7 @@ function registryFor<M>(options: InstrumentOptions<M>): Registry<M> {
 }
 
 function checkServer(server: unknown): asserts server is AnyServer {
-  if (server instanceof http.Server || server instanceof https.Server || (typeof server === 'object' && server !== null && isHttp2Server(server))) return;
+  if (server instanceof http.Server || (typeof server === 'object' && server !== null && (isHttp2Server(server) || isHttpsServer(server)))) return;
   let fix = 'Pass the server made by http.createServer(), https.createServer(), http2.createServer() or http2.createSecureServer().';
   if (isFrameworkApp(server)) {
     const handler = typeof server === 'function' ? 'app' : 'app.callback()';
@@ -111,6 +112,15 @@ function conflictingOptions<M>(live: Instrumented, options: InstrumentOptions<M>
   // These would configure a new registry; the live one is made already.
   for (const key of REGISTRY_OPTIONS) if (options[key] !== undefined) names.push(key);
   return names;
+}
+
+/**
+ * Whether `server` is an `https.Server`, without importing node:https (and TLS with it) when the module
+ * loads: that import would cost every process a few milliseconds at startup, most of them serving plain
+ * HTTP. A process that made an https.Server has loaded node:https already, so asking for it here is free.
+ */
+function isHttpsServer(server: object): server is HttpsServer {
+  return server instanceof process.getBuiltinModule('node:https').Server;
 }
 
 function isHttp2Server(server: object): server is Http2Server | Http2SecureServer {
@@ -149,7 +159,7 @@ export function instrument<M = unknown>(server: AnyServer, options: InstrumentOp
   checkServer(server);
   checkOptionsArgument('instrument', options);
   options ??= {};
-  const parsed = parseOptions(instrumentOptionsSchema, options, 'instrument');
+  checkOptions('instrument', options, instrumentOptionRules, registryOptionsBesideARegistry);
   const live = instrumented.get(server);
   if (live !== undefined) {
     const conflicts = conflictingOptions(live, options);
@@ -160,7 +170,7 @@ export function instrument<M = unknown>(server: AnyServer, options: InstrumentOp
       conflicts,
     );
   }
-  const meta = parsed.meta as ((request: RequestInfo) => M) | undefined;
+  const meta = options.meta as ((request: RequestInfo) => M) | undefined;
   const registry: Registry<M> = (options.registry as Registry<M> | undefined) ?? registryFor<M>(options);
   const cleanups: (() => void)[] = [];
   const on = (event: string, listener: (...args: never[]) => void) => {
@@ -183,7 +193,7 @@ export function instrument<M = unknown>(server: AnyServer, options: InstrumentOp
       if (req.httpVersionMajor === 1) trackHttp1(req, res, optionsFor(req));
     };
     const optional: Record<string, (...args: never[]) => unknown> = { request: onHttp1Request, checkContinue: onHttp1Request, checkExpectation: onHttp1Request };
-    if (parsed.upgrades !== false) {
+    if (options.upgrades !== false) {
       // 'connect' is shared with the compat API's CONNECT (request, response): only HTTP/1.1 hands over a socket.
       const { upgrade, connect } = socketTakeoverListeners(registry, meta);
       optional.upgrade = upgrade;
@@ -201,7 +211,7 @@ export function instrument<M = unknown>(server: AnyServer, options: InstrumentOp
       checkExpectation: onRequest,
       clientError: onClientError,
     };
-    if (parsed.upgrades !== false) Object.assign(optional, socketTakeoverListeners(registry, meta));
+    if (options.upgrades !== false) Object.assign(optional, socketTakeoverListeners(registry, meta));
     followApplicationListeners(server as HttpServer, optional, cleanups);
   }
 
@@ -220,7 +230,7 @@ export function instrument<M = unknown>(server: AnyServer, options: InstrumentOp
       if (instrumented.get(server)?.instrumentation === instrumentation) instrumented.delete(server);
     },
   };
-  instrumented.set(server, { instrumentation: instrumentation as Instrumentation<unknown>, meta, upgrades: parsed.upgrades !== false });
+  instrumented.set(server, { instrumentation: instrumentation as Instrumentation<unknown>, meta, upgrades: options.upgrades !== false });
   return instrumentation;
 }
 

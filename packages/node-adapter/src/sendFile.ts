@@ -1,13 +1,19 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import { extname } from 'node:path';
-import { z } from 'zod';
-import { parseOptions } from '@lifeline/core/internal';
+import { checkOptions, option } from '@lifeline/core/internal';
 import { pipeResponse, type SendResult } from './pipeResponse.js';
 import { checkOptionsArgument, invalidArgument, isResponse } from './invalidArgument.js';
 import { answerPlain } from './plainAnswer.js';
 import { connectionOf } from './track.js';
+
+/**
+ * node:fs/promises, loaded at the first sendFile call rather than at import: it pulls in readline and
+ * file watchers, a few milliseconds of startup that a server which never sends a file should not pay.
+ */
+let fsPromises: typeof import('node:fs/promises') | undefined;
+const open = (path: string, flags: string) => (fsPromises ??= process.getBuiltinModule('node:fs/promises')).open(path, flags);
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -31,10 +37,10 @@ export interface SendFileOptions {
 
 type Response = ServerResponse | Http2ServerResponse;
 
-const sendFileOptionsSchema = z.strictObject({
-  contentType: z.string().optional(),
-  headers: z.record(z.string(), z.string()).optional(),
-});
+const sendFileOptionRules = {
+  contentType: option.string(),
+  headers: option.stringRecord(),
+};
 
 /** Answers with an error status when nothing was sent yet; otherwise the response can only be cut. */
 function answer(res: Response, status: number, text: string, error: Error): SendResult {
@@ -74,7 +80,7 @@ export function sendFile(res: Response, path: string, options: SendFileOptions =
       throw invalidArgument('sendFile', 'path', 'a file path string', path, 'Pass the path of the file to send, e.g. sendFile(res, \'./public/index.html\').');
     }
     checkOptionsArgument('sendFile', options);
-    o = parseOptions(sendFileOptionsSchema, options, 'sendFile');
+    o = checkOptions('sendFile', options, sendFileOptionRules) ?? {};
   } catch (error) {
     return Promise.reject(error as Error);
   }

@@ -1,9 +1,9 @@
-import { z } from 'zod';
 import type { ConnectionId, ConnectionInfo, Registry } from '@lifeline/core';
-import { functionOption, parseOptions } from '@lifeline/core/internal';
+import { checkOptions, option } from '@lifeline/core/internal';
 import { checkRegistryArgument } from './checkRegistry.js';
 import { failById, handlesOf, kBytesMoved } from './connection.js';
 import { checkOptionsArgument } from './invalidArgument.js';
+import { MAX_TIMER_MS } from './timerLimit.js';
 
 /** Options of {@link startWatchdog}; `M` is the registry's metadata type. */
 export interface WatchdogOptions<M = unknown> {
@@ -33,20 +33,16 @@ export interface Watchdog {
   stop(): void;
 }
 
-/** Node turns a timer delay above 2^31 − 1 ms (about 24.8 days) into 1 ms: refuse such values at the boundary. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 
-const watchdogOptionsSchema = z
-  .strictObject({
-    idleTimeout: z.number().positive().max(MAX_TIMER_MS).optional(),
-    maxAge: z.number().positive().max(MAX_TIMER_MS).optional(),
-    interval: z.number().min(1).max(MAX_TIMER_MS).optional(),
-    onStale: functionOption<(connection: ConnectionInfo) => void>('a function').optional(),
-  })
-  .refine((o) => o.idleTimeout !== undefined || o.maxAge !== undefined, {
-    message: 'give "idleTimeout" or "maxAge" (or both)',
-    path: ['idleTimeout'],
-  });
+const watchdogOptionRules = {
+  idleTimeout: option.number({ above: 0, max: MAX_TIMER_MS, of: 'milliseconds' }),
+  maxAge: option.number({ above: 0, max: MAX_TIMER_MS, of: 'milliseconds' }),
+  interval: option.number({ min: 1, max: MAX_TIMER_MS, of: 'milliseconds' }),
+  onStale: option.function('a function (connection) => void'),
+};
+
+const needsATimeout = (o: Readonly<Record<string, unknown>>) =>
+  o.idleTimeout === undefined && o.maxAge === undefined ? [{ option: 'idleTimeout', message: 'give "idleTimeout" or "maxAge" (or both)' }] : [];
 
 /**
  * Ends stale connections as `errored` with reason `timeout`: answered with a
@@ -65,7 +61,7 @@ const watchdogOptionsSchema = z
 export function startWatchdog<M>(registry: Registry<M>, options: WatchdogOptions<M>): Watchdog {
   checkRegistryArgument(registry, 'startWatchdog');
   checkOptionsArgument('startWatchdog', options);
-  const o = parseOptions(watchdogOptionsSchema, options, 'startWatchdog');
+  const o: WatchdogOptions<M> = checkOptions('startWatchdog', options, watchdogOptionRules, needsATimeout) ?? {};
   const smallest = Math.min(o.idleTimeout ?? Infinity, o.maxAge ?? Infinity);
   const interval = o.interval ?? Math.min(MAX_TIMER_MS, Math.max(10, Math.floor(smallest / 4)));
   const idle = o.idleTimeout === undefined ? undefined : idleness(registry, o.idleTimeout, Math.min(interval, o.idleTimeout));

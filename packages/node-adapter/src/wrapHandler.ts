@@ -1,8 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import { z } from 'zod';
 import type { Registry } from '@lifeline/core';
-import { functionOption, parseOptions } from '@lifeline/core/internal';
+import { checkOptions, option } from '@lifeline/core/internal';
 import { registryOption } from './checkRegistry.js';
 import { isOwnAbort, type Connection } from './connection.js';
 import { checkOptionsArgument, invalidArgument } from './invalidArgument.js';
@@ -25,10 +24,10 @@ export interface WrapHandlerOptions<M> {
   onHandlerError?: (error: unknown, req: Req) => void;
 }
 
-const wrapHandlerOptionsSchema = z.strictObject({
-  registry: registryOption.optional(),
-  onHandlerError: functionOption('a function (error, req) => void').optional(),
-});
+const wrapHandlerOptionRules = {
+  registry: registryOption,
+  onHandlerError: option.function('a function (error, req) => void'),
+};
 
 /**
  * Wraps a request handler so that a throw or a rejection ends the connection
@@ -60,7 +59,7 @@ export function wrapHandler<M = unknown, Q extends Req = IncomingMessage, S exte
     throw invalidArgument('wrapHandler', 'handler', 'a request handler function (req, res, connection) => ...', handler, 'Pass your handler: server.on(\'request\', wrapHandler(async (req, res) => { ... })).');
   }
   checkOptionsArgument('wrapHandler', options);
-  parseOptions(wrapHandlerOptionsSchema, options, 'wrapHandler');
+  checkOptions('wrapHandler', options, wrapHandlerOptionRules);
   options ??= {};
   const report = options.onHandlerError ?? ((error: unknown) => console.error('lifeline: request handler failed:', error));
   const registry = options.registry;

@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import type { ConnectionOutcome } from '../connectionMachine.js';
+// Shared code comes through the package's root (a self-reference): this subpath's bundle then uses the
+// root's classes and constants instead of carrying copies of them.
 import {
   closeReasons,
   errorReasons,
@@ -8,7 +10,7 @@ import {
   type ErrorEvent,
   type ErrorInfo,
   type FinishEvent,
-} from '../events.js';
+} from '@lifeline/core';
 import type { Transport } from '../registry.js';
 
 const bytes = () => fc.nat({ max: 1 << 24 });

@@ -1,12 +1,13 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
-import { z } from 'zod';
 import { createRegistry, type ConnectionId, type ConnectionOutcome } from '@lifeline/core';
-import { functionOption, parseOptions } from '@lifeline/core/internal';
+import { checkOptions, option } from '@lifeline/core/internal';
 import { checkOptionsArgument, invalidArgument } from '../invalidArgument.js';
-import { instrument } from '../instrument.js';
-import { MAX_TIMER_MS } from '../watchdog.js';
+// Through the package's root (a self-reference), so that this subpath's bundle instruments with the
+// root's code: a copy would tag connections with symbols the root's connectionOf() does not know.
+import { instrument } from '@lifeline/node-adapter';
+import { MAX_TIMER_MS } from '../timerLimit.js';
 import { rawRequest, runKeepAlive, runRawClient, type ClientBehaviour } from './clients.js';
 import { newDescriptors, openFileDescriptors } from './descriptors.js';
 
@@ -47,14 +48,14 @@ type Session =
   | { kind: 'keep-alive'; paths: string[] }
   | { kind: 'pipelined'; paths: string[]; dies: boolean };
 
-const checkNoLeaksOptionsSchema = z.strictObject({
-  inFlight: functionOption<() => number>('a function returning your bookkeeping\'s size').optional(),
-  paths: z.array(z.string().regex(/^\/\S*$/, 'expected a path starting with "/", without spaces')).min(1).optional(),
-  numRuns: z.number().int().min(1).optional(),
-  seed: z.number().int().optional(),
-  settleMs: z.number().nonnegative().max(MAX_TIMER_MS).optional(),
-  clientTimeoutMs: z.number().positive().max(MAX_TIMER_MS).optional(),
-});
+const checkNoLeaksOptionRules = {
+  inFlight: option.function('a function returning your bookkeeping\'s size'),
+  paths: option.array(option.custom('a path starting with "/", without spaces', (v) => typeof v === 'string' && /^\/\S*$/.test(v)), 1),
+  numRuns: option.number({ integer: true, min: 1 }),
+  seed: option.number({ integer: true }),
+  settleMs: option.number({ min: 0, max: MAX_TIMER_MS, of: 'milliseconds' }),
+  clientTimeoutMs: option.number({ above: 0, max: MAX_TIMER_MS, of: 'milliseconds' }),
+};
 
 function sessionArbitrary(paths: readonly string[]): fc.Arbitrary<Session> {
   const path = fc.constantFrom(...paths);
@@ -102,7 +103,7 @@ export async function checkNoLeaks(handler: http.RequestListener, options: Check
     throw invalidArgument('checkNoLeaks', 'handler', 'a request handler function (req, res) => ...', handler, 'Pass the handler under test: await checkNoLeaks((req, res) => ..., { inFlight }).');
   }
   checkOptionsArgument('checkNoLeaks', options);
-  parseOptions(checkNoLeaksOptionsSchema, options, 'checkNoLeaks');
+  checkOptions('checkNoLeaks', options, checkNoLeaksOptionRules);
   options ??= {};
   const paths = options.paths ?? ['/'];
   const settleMs = options.settleMs ?? 3_000;

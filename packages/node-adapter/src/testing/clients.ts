@@ -1,7 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { invalidArgument } from '../invalidArgument.js';
-import { MAX_TIMER_MS } from '../watchdog.js';
+import { MAX_TIMER_MS } from '../timerLimit.js';
 
 /** What a test client does with the response. */
 export type ClientBehaviour =

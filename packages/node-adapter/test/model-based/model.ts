@@ -1,5 +1,6 @@
 import { initialTransition, transition } from 'xstate';
-import { connectionMachine, type ConnectionEvent, type ConnectionOutcome, type Registry } from '@lifeline/core';
+import type { ConnectionEvent, ConnectionOutcome, Registry } from '@lifeline/core';
+import { connectionMachine } from '@lifeline/core/machine';
 import type { Arrivals } from '../helpers/scenarios.js';
 
 /** The model: the facts each request should produce, folded through the core machine itself. */

@@ -1,0 +1,8 @@
+export {
+  createReplayer,
+  replay,
+  type ReplayOptions,
+  type ReplayProblem,
+  type ReplayResult,
+  type Replayer,
+} from '../replay.js';

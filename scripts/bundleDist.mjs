@@ -1,0 +1,58 @@
+// Bundles a package's dist/: one ES module file per entry point of its `exports` map. Run from the
+// package's folder, after `tsc` has written the declarations. Why: Node's ES module loader costs about
+// a millisecond per file (resolve, read, compile, link), so a package of 20 files cost more at startup
+// than the code in it. Dependencies and node:* stay external, so each entry point loads only what it
+// imports; a subpath reaches the root's code through the package's own name (a self-reference), so
+// no class, symbol or WeakMap exists twice. The build fails if a subpath's bundle copies a module of
+// the root's bundle, unless that module is listed in COPY_OK (stateless, or state keyed by Symbol.for).
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+
+const COPY_OK = new Set([
+  'src/restoreOpen.ts',
+  'src/invalidArgument.ts',
+  'src/timerLimit.ts',
+  // Reached by @lifeline/core/internal: option checks and the generated table are stateless data and
+  // functions; error classes are branded with Symbol.for, so instanceof agrees across copies.
+  'src/options.ts',
+  'src/connectionTable.generated.ts',
+  'src/compiledMachine.ts',
+  'src/errors.ts',
+]);
+
+const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+const entryPoints = Object.values(pkg.exports).map((target) => ({
+  in: target['@lifeline/source'],
+  out: target.default.replace(/^\.\/dist\//, '').replace(/\.js$/, ''),
+}));
+
+// tsc emits declarations only; JavaScript left by an older per-file build would be dead weight in the tarball.
+const stale = (dir) =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory() ? stale(join(dir, d.name)) : /\.js(\.map)?$/.test(d.name) ? [join(dir, d.name)] : [],
+  );
+for (const file of stale('dist')) rmSync(file);
+
+const common = {
+  outdir: 'dist',
+  bundle: true,
+  format: 'esm',
+  platform: 'neutral',
+  target: 'es2023',
+  packages: 'external',
+  external: ['node:*'],
+  sourcemap: true,
+  sourcesContent: false,
+  metafile: true,
+  tsconfig: 'tsconfig.build.json',
+  logLevel: 'warning',
+};
+const [root, ...subpaths] = entryPoints;
+const rootInputs = new Set(Object.keys((await build({ ...common, entryPoints: [root] })).metafile.inputs));
+const { metafile } = await build({ ...common, entryPoints: subpaths });
+const copies = Object.keys(metafile.inputs).filter((input) => rootInputs.has(input) && !COPY_OK.has(input));
+if (copies.length > 0) {
+  console.error(`bundleDist: ${pkg.name}: subpath bundles copy the root's ${copies.join(', ')}; import it through '${pkg.name}' instead`);
+  process.exit(1);
+}
