@@ -34,3 +34,40 @@ export class AlreadyInstrumentedError extends LifelineError {
     this.options = options;
   }
 }
+
+/** Why `sendFile` with a `root` refused a path (see {@link PathRefusedError}). */
+export type PathRefusedReason =
+  | 'traversal'
+  | 'encoded-separator'
+  | 'backslash'
+  | 'nul-byte'
+  | 'absolute'
+  | 'malformed-encoding'
+  | 'dotfile'
+  | 'symlink-outside-root'
+  | 'missing'
+  | 'unreadable';
+
+/**
+ * `sendFile` with a `root` did not open a path: it would have left the root,
+ * was malformed, or names nothing under the root. It is what the
+ * `SendResult.error` of that call holds (the client got a 400, 403 or 404);
+ * it is never thrown.
+ *
+ * @example
+ * ```ts
+ * const { status, error } = await sendFile(res, req.url!, { root: './public' });
+ * if (error instanceof PathRefusedError && error.reason !== 'missing') log.warn({ url: req.url, reason: error.reason });
+ * ```
+ */
+export class PathRefusedError extends LifelineError {
+  readonly reason: PathRefusedReason;
+  /** The path as `sendFile` received it. */
+  readonly path: string;
+  constructor(reason: PathRefusedReason, path: string, detail: string) {
+    super('LIFELINE_PATH_REFUSED', `sendFile: refused ${JSON.stringify(path)}: ${detail}`);
+    this.name = 'PathRefusedError';
+    this.reason = reason;
+    this.path = path;
+  }
+}

@@ -1,7 +1,7 @@
 export { TrackedConnection } from './connection.js';
 export { channels } from './diagnostics.js';
 export { drain, type DrainOptions, type DrainResult } from './drain.js';
-export { AlreadyInstrumentedError, ConnectionClosedError, ConnectionErroredError } from './errors.js';
+export { AlreadyInstrumentedError, ConnectionClosedError, ConnectionErroredError, PathRefusedError, type PathRefusedReason } from './errors.js';
 export { Http1Connection } from './http1.js';
 export { Http2Connection, trackStream } from './http2.js';
 export { instrument, type InstrumentOptions, type Instrumentation, type RequestInfo } from './instrument.js';
