@@ -71,3 +71,66 @@ export class PathRefusedError extends LifelineError {
     this.path = path;
   }
 }
+
+/**
+ * `checkNoLeaks` found a leak. The message says it in plain words: what the
+ * clients did (which behaviour, which path), and what remained (entries in
+ * your `inFlight()` count, connections in the registry, files left open).
+ * `cause` holds fast-check's own report (seed, path, shrink count).
+ *
+ * @example
+ * ```ts
+ * await expect(checkNoLeaks(handler, { inFlight })).rejects.toThrow(LeakError);
+ * ```
+ */
+export class LeakError extends LifelineError {
+  /** fast-check's seed and path: pass them back as `seed` and `replayPath` to replay this counterexample. */
+  readonly seed: number;
+  readonly replayPath: string | undefined;
+  constructor(message: string, seed: number, replayPath: string | undefined, cause: unknown) {
+    super('LIFELINE_LEAK', message, { cause });
+    this.name = 'LeakError';
+    this.seed = seed;
+    this.replayPath = replayPath;
+  }
+}
+
+/**
+ * `checkNoLeaks` passed, but an ending it was asked to exercise never
+ * happened (by default: no client ever left before the response was
+ * complete, so the handler's disconnect path was never tested).
+ *
+ * @example
+ * ```ts
+ * // a handler answering 256 KB synchronously: every client finds the response complete
+ * await expect(checkNoLeaks((req, res) => res.end(big))).rejects.toThrow(EndingNotExercisedError);
+ * ```
+ */
+export class EndingNotExercisedError extends LifelineError {
+  /** The outcomes asked for that no connection ended with, e.g. `['closed']`. */
+  readonly missing: readonly string[];
+  constructor(message: string, missing: readonly string[]) {
+    super('LIFELINE_ENDING_NOT_EXERCISED', message);
+    this.name = 'EndingNotExercisedError';
+    this.missing = missing;
+  }
+}
+
+/**
+ * An optional peer dependency a function needs is not installed
+ * (`checkNoLeaks` needs `fast-check`). The message names the package and the
+ * command that installs it.
+ *
+ * @example
+ * ```ts
+ * catch (err) { if (err instanceof MissingPeerDependencyError) console.error(`npm i -D ${err.packageName}`) }
+ * ```
+ */
+export class MissingPeerDependencyError extends LifelineError {
+  readonly packageName: string;
+  constructor(message: string, packageName: string, cause: unknown) {
+    super('LIFELINE_MISSING_PEER_DEPENDENCY', message, { cause });
+    this.name = 'MissingPeerDependencyError';
+    this.packageName = packageName;
+  }
+}
