@@ -130,7 +130,7 @@ describe('sendFile conditional requests over a real 127.0.0.1 socket', () => {
     await request(t.port, { headers: { 'if-none-match': '*' } });
     await request(t.port, { headers: { range: 'bytes=0-3' } });
     await request(t.port, { headers: { range: 'bytes=99-' } });
-    await waitFor(() => results.length === before + 3, 'three sendFile calls to settle');
+    await waitFor(() => results.length === before + 3, 'three sendFile calls to settle', 15_000);
     expect(results.slice(before).map((r) => r.status)).toEqual([304, 206, 416]);
     await waitFor(() => descriptorsOpenOn(file) === 0, 'the file to be closed');
     expect(descriptorsOpenOn(file)).toBe(0);
