@@ -1,4 +1,5 @@
 import http from 'node:http';
+import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createRegistry, InvalidOptionsError, type ReleasedConnection } from '@lifeline/core';
@@ -65,7 +66,7 @@ describe('@lifeline/fastify through inject()', () => {
     expect(app.lifeline.stats().opened).toBe(1);
   });
 
-  it('classifies an injected stream the consumer abandons mid-body as closed, and aborts the signal', async () => {
+  it('classifies an injected response destroyed mid-body as closed, and aborts the signal', async () => {
     const { app, releases } = await appWith();
     let signal: AbortSignal | undefined;
     app.get('/stream', (request, reply) => {
@@ -75,6 +76,7 @@ describe('@lifeline/fastify through inject()', () => {
       // never ends: the consumer leaves instead
     });
     const response = await app.inject({ method: 'GET', url: '/stream', payloadAsStream: true });
+    // light-my-request does not pass a consumer's abandoned stream back to the response: cut it as a socket would.
     response.stream().destroy();
     (response.raw.res as http.ServerResponse).destroy();
     await waitFor(() => releases.length === 1, 'the release');
@@ -202,6 +204,39 @@ describe('@lifeline/fastify over real 127.0.0.1 sockets', () => {
     await app.close();
     expect((await injected).statusCode).toBe(503);
     expect(drained).toEqual([{ drained: 0, forced: 1 }]);
+  });
+});
+
+describe('@lifeline/fastify over HTTP/2 (fastify({ http2: true }))', () => {
+  it('gives each stream its connection as request.lifeline, released as finished', async () => {
+    const app = Fastify({ http2: true });
+    apps.push(app);
+    await app.register(lifeline);
+    const releases: ReleasedConnection[] = [];
+    app.lifeline.onRelease((c) => releases.push(c));
+    const seen: unknown[] = [];
+    app.get('/', async (request) => {
+      seen.push(request.lifeline.transport, request.lifeline === connectionOf(request.raw));
+      return 'h2';
+    });
+    const port = await listen(app);
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    try {
+      const body = await new Promise<string>((resolve, reject) => {
+        const stream = session.request({ ':path': '/' });
+        let data = '';
+        stream.setEncoding('utf8');
+        stream.on('data', (c: string) => (data += c));
+        stream.on('end', () => resolve(data));
+        stream.on('error', reject);
+      });
+      expect(body).toBe('h2');
+    } finally {
+      session.close();
+    }
+    expect(seen).toEqual(['http2', true]);
+    await waitFor(() => releases.length === 1, 'the release');
+    expect(releases.map((c) => [c.transport, c.outcome])).toEqual([['http2', 'finished']]);
   });
 });
 
