@@ -210,7 +210,7 @@ describe('@lifeline/fastify over real 127.0.0.1 sockets', () => {
 describe('@lifeline/fastify over HTTP/2 (fastify({ http2: true }))', () => {
   it('gives each stream its connection as request.lifeline, released as finished', async () => {
     const app = Fastify({ http2: true });
-    apps.push(app);
+    apps.push(app as unknown as FastifyInstance);
     await app.register(lifeline);
     const releases: ReleasedConnection[] = [];
     app.lifeline.onRelease((c) => releases.push(c));
@@ -219,7 +219,7 @@ describe('@lifeline/fastify over HTTP/2 (fastify({ http2: true }))', () => {
       seen.push(request.lifeline.transport, request.lifeline === connectionOf(request.raw));
       return 'h2';
     });
-    const port = await listen(app);
+    const port = await listen(app as unknown as FastifyInstance);
     const session = http2.connect(`http://127.0.0.1:${port}`);
     try {
       const body = await new Promise<string>((resolve, reject) => {
