@@ -174,6 +174,19 @@ describe('checkNoLeaks: defaults and guidance', () => {
     expect(report.clients['abort-before-headers'] + report.clients['abort-at'] + report.clients['reset-at']).toBeGreaterThan(0);
   }, 60_000);
 
+  it('says a run failed, not that it found a leak, when the check itself throws (here: inFlight())', async () => {
+    const error = await failure(
+      checkNoLeaks(lifelineHandler(new Map()), {
+        inFlight: () => {
+          throw new Error('the session store is down');
+        },
+        numRuns: 3,
+      }),
+    );
+    expect(error.message).toMatch(/^checkNoLeaks: a run failed before its leaks could be judged: Error: the session store is down\.\n/);
+    expect(error.message).not.toMatch(/found a leak/);
+  }, 20_000);
+
   it('stops at timeBudgetMs and says so in the report', async () => {
     // expectOutcomes: [] because a run or two may not include a client leaving mid-body; the budget is the point.
     const report = await checkNoLeaks(lifelineHandler(new Map()), { numRuns: 10_000, timeBudgetMs: 300, expectOutcomes: [] });

@@ -274,9 +274,12 @@ export async function checkNoLeaks(handler: http.RequestListener, options: Check
   });
   if (details.failed) {
     const sessions = (details.counterexample?.[0] ?? []) as Session[];
-    const reason = details.errorInstance instanceof RunLeak ? details.errorInstance.message : `the check itself failed: ${String(details.errorInstance)}`;
+    const headline =
+      details.errorInstance instanceof RunLeak
+        ? `checkNoLeaks found a leak: ${details.errorInstance.message}.`
+        : `checkNoLeaks: a run failed before its leaks could be judged: ${String(details.errorInstance)}.`;
     throw new LeakError(
-      `checkNoLeaks found a leak: ${reason}.\n` +
+      `${headline}\n` +
         `What the clients did (${sessions.length === 1 ? 'one client' : `${sessions.length} clients at once`}, shrunk from a failing run):\n` +
         sessions.map((session, i) => `  ${i + 1}. ${describeSession(session)}`).join('\n') +
         `\nReplay it with { seed: ${details.seed}, replayPath: ${JSON.stringify(details.counterexamplePath)} }.`,
