@@ -4,6 +4,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PathRefusedError, sendFile, type SendResult } from '../src/index.js';
+import { descriptorsOpenOn } from '../src/testing/index.js';
 import { request } from './helpers/client.js';
 import { startHttp1, waitFor, type TestServer } from './helpers/server.js';
 
@@ -159,6 +160,7 @@ describe('sendFile with root: paths that leave the root are refused before anyth
       { numRuns: 300 },
     );
     expect(t.registry.size).toBe(0);
+    expect(descriptorsOpenOn(secretFile)).toBe(0);
   });
 });
 
