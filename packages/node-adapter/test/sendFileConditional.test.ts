@@ -6,7 +6,8 @@ import { sendFile, type SendFileOptions, type SendResult } from '../src/index.js
 import { parseRange } from '../src/ranges.js';
 import { descriptorsOpenOn } from '../src/testing/index.js';
 import { request } from './helpers/client.js';
-import { startHttp1, waitFor, waitForReleases, type TestServer } from './helpers/server.js';
+import { h2close, h2connect, h2request } from './helpers/h2.js';
+import { startHttp1, startHttp2, waitFor, waitForReleases, type TestServer } from './helpers/server.js';
 
 let dir: string;
 let file: string;
@@ -139,6 +140,24 @@ describe('sendFile conditional requests over a real 127.0.0.1 socket', () => {
   it('ignores conditional and range headers on other methods', async () => {
     const r = await request(t.port, { method: 'POST', headers: { range: 'bytes=0-1', 'if-none-match': '*' } });
     expect([r.status, r.body.equals(BODY)]).toEqual([200, true]);
+  });
+});
+
+describe('sendFile conditional requests over HTTP/2 (compat API)', () => {
+  it('answers a range with 206 and If-None-Match with 304, and both streams finish', async () => {
+    const t = await startHttp2({ request: (_req, res) => void sendFile(res, file) });
+    const session = await h2connect(t.port);
+    try {
+      const ranged = await h2request(session, { range: 'bytes=10-14' });
+      const fresh = await h2request(session, { 'if-none-match': String(ranged.headers.etag) });
+      expect([ranged.status, ranged.headers['content-range'], ranged.body.toString()]).toEqual([206, 'bytes 10-14/20', 'abcde']);
+      expect([fresh.status, fresh.body.length]).toEqual([304, 0]);
+      await waitForReleases(t, 2);
+      expect(t.releases.map((c) => c.outcome)).toEqual(['finished', 'finished']);
+    } finally {
+      await h2close(session);
+      await t.close();
+    }
   });
 });
 
