@@ -75,3 +75,103 @@ export class AlreadyInstrumentedError extends LifelineError {
     this.options = options;
   }
 }
+
+/** Why `sendFile` with a `root` refused a path (see {@link PathRefusedError}). */
+export type PathRefusedReason =
+  | 'traversal'
+  | 'encoded-separator'
+  | 'backslash'
+  | 'nul-byte'
+  | 'absolute'
+  | 'malformed-encoding'
+  | 'dotfile'
+  | 'symlink-outside-root'
+  | 'missing'
+  | 'unreadable';
+
+/**
+ * `sendFile` with a `root` did not open a path: it would have left the root,
+ * was malformed, or names nothing under the root. It is what the
+ * `SendResult.error` of that call holds (the client got a 400, 403 or 404);
+ * it is never thrown.
+ *
+ * @example
+ * ```ts
+ * const { status, error } = await sendFile(res, req.url!, { root: './public' });
+ * if (error instanceof PathRefusedError && error.reason !== 'missing') log.warn({ url: req.url, reason: error.reason });
+ * ```
+ */
+export class PathRefusedError extends LifelineError {
+  readonly reason: PathRefusedReason;
+  /** The path as `sendFile` received it. */
+  readonly path: string;
+  constructor(reason: PathRefusedReason, path: string, detail: string) {
+    super('LIFELINE_PATH_REFUSED', `sendFile: refused ${JSON.stringify(path)}: ${detail}`);
+    this.name = 'PathRefusedError';
+    this.reason = reason;
+    this.path = path;
+  }
+}
+
+/**
+ * `checkNoLeaks` found a leak. The message says it in plain words: what the
+ * clients did (which behaviour, which path), and what remained (entries in
+ * your `inFlight()` count, connections in the registry, files left open).
+ * `cause` holds fast-check's own report (seed, path, shrink count).
+ *
+ * @example
+ * ```ts
+ * await expect(checkNoLeaks(handler, { inFlight })).rejects.toThrow(LeakError);
+ * ```
+ */
+export class LeakError extends LifelineError {
+  /** fast-check's seed and path: pass them back as `seed` and `replayPath` to replay this counterexample. */
+  readonly seed: number;
+  readonly replayPath: string | undefined;
+  constructor(message: string, seed: number, replayPath: string | undefined, cause: unknown) {
+    super('LIFELINE_LEAK', message, { cause });
+    this.name = 'LeakError';
+    this.seed = seed;
+    this.replayPath = replayPath;
+  }
+}
+
+/**
+ * `checkNoLeaks` passed, but an ending it was asked to exercise never
+ * happened (by default: no client ever left before the response was
+ * complete, so the handler's disconnect path was never tested).
+ *
+ * @example
+ * ```ts
+ * // a handler answering 256 KB synchronously: every client finds the response complete
+ * await expect(checkNoLeaks((req, res) => res.end(big))).rejects.toThrow(EndingNotExercisedError);
+ * ```
+ */
+export class EndingNotExercisedError extends LifelineError {
+  /** The outcomes asked for that no connection ended with, e.g. `['closed']`. */
+  readonly missing: readonly string[];
+  constructor(message: string, missing: readonly string[]) {
+    super('LIFELINE_ENDING_NOT_EXERCISED', message);
+    this.name = 'EndingNotExercisedError';
+    this.missing = missing;
+  }
+}
+
+/**
+ * An optional peer dependency a function needs is not installed
+ * (`checkNoLeaks` needs `fast-check`). The message names the package and the
+ * command that installs it.
+ *
+ * @example
+ * ```ts
+ * catch (err) { if (err instanceof MissingPeerDependencyError) console.error(`npm i -D ${err.packageName}`) }
+ * ```
+ */
+export class MissingPeerDependencyError extends LifelineError {
+  readonly packageName: string;
+  constructor(message: string, packageName: string, cause: unknown) {
+    super('LIFELINE_MISSING_PEER_DEPENDENCY', message, { cause });
+    this.name = 'MissingPeerDependencyError';
+    this.packageName = packageName;
+  }
+}

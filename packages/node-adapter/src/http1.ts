@@ -41,7 +41,10 @@ function socketError(socket: TaggedSocket): Error | null | undefined {
 type TaggedResponse = ServerResponse & { [kConnection]?: Http1Connection };
 
 // This module's hooks into its connections: symbol-keyed, so nothing outside the adapter can fake these facts.
-const kResponseFinished = Symbol('lifeline.responseFinished');
+// One exception, registered with Symbol.for for the sibling @lifeline/fastify only: light-my-request's fake
+// response (fastify.inject) emits `finish` while `writableFinished` is still false, so the plugin reports it.
+// It is not part of the public API.
+const kResponseFinished = Symbol.for('lifeline.internal.http1.responseFinished');
 const kResponseClosed = Symbol('lifeline.responseClosed');
 const kSocketGone = Symbol('lifeline.socketGone');
 

@@ -6,7 +6,7 @@ export {
   type ConnectionReleaseMessage,
 } from './diagnostics.js';
 export { drain, type DrainOptions, type DrainResult } from './drain.js';
-export { AlreadyInstrumentedError, ConnectionClosedError, ConnectionErroredError } from './errors.js';
+export { AlreadyInstrumentedError, ConnectionClosedError, ConnectionErroredError, PathRefusedError, type PathRefusedReason } from './errors.js';
 export { trackStream } from './http2.js';
 export { instrument, type InstrumentOptions, type Instrumentation, type RequestInfo } from './instrument.js';
 export { pipeResponse, type SendResult } from './pipeResponse.js';

@@ -8,6 +8,7 @@ const surface: Record<string, readonly string[]> = {
     'AlreadyInstrumentedError',
     'ConnectionClosedError',
     'ConnectionErroredError',
+    'PathRefusedError',
     'connectionOf',
     'drain',
     'instrument',
@@ -21,7 +22,7 @@ const surface: Record<string, readonly string[]> = {
     'trackStream',
     'wrapHandler',
   ],
-  '@lifeline/node-adapter/testing': ['checkNoLeaks', 'descriptorsOpenOn', 'newDescriptors', 'openFileDescriptors', 'rawRequest', 'runKeepAlive', 'runRawClient'],
+  '@lifeline/node-adapter/testing': ['EndingNotExercisedError', 'LeakError', 'MissingPeerDependencyError', 'checkNoLeaks', 'descriptorsOpenOn', 'newDescriptors', 'openFileDescriptors', 'rawRequest', 'runKeepAlive', 'runRawClient'],
 };
 
 const entries: Record<string, () => Promise<object>> = {

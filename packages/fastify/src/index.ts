@@ -1,0 +1,1 @@
+export { lifeline, lifeline as default, type LifelineFastifyOptions } from './plugin.js';
