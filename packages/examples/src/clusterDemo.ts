@@ -106,7 +106,9 @@ export function headlineMetrics(text: string): string[] {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { workers: { type: 'string', default: '2' } } });
+  // `pnpm example:cluster -- --workers 4` hands the script the `--` too.
+  const args = process.argv.slice(2).filter((a) => a !== '--');
+  const { values } = parseArgs({ args, options: { workers: { type: 'string', default: '2' } } });
   const workers = Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1) throw new Error(`--workers must be a whole number >= 1, got ${values.workers}`);
   console.log(`node:cluster with Lifeline on Node ${process.version}: ${workers} workers, 1 MiB file, every 10th client leaves mid-body`);
