@@ -52,6 +52,15 @@ function isRegistryLike(value: unknown): value is Registry<any> {
 /** Methods the conventions name; any other is recorded as `_OTHER`, so a client cannot mint series. */
 const KNOWN_METHODS = new Set(['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE', 'QUERY']);
 
+/** A level of the attribute-set cache: each key narrows the combination, the last level holds the sets. */
+type Level = Map<unknown, unknown>;
+
+function sub(level: Level, key: unknown): Level {
+  let next = level.get(key) as Level | undefined;
+  if (next === undefined) level.set(key, (next = new Map()));
+  return next;
+}
+
 /** What is remembered of a request between its open and its release. */
 interface Pending {
   readonly start: number;
@@ -102,22 +111,40 @@ export function recordHttpServerMetrics(meter: Meter, options?: HttpServerMetric
   });
   // Keyed by the open message's target, so a release never needs an id map and a lost one frees itself.
   const pending = new WeakMap<object, Pending>();
+  // One attribute object per distinct combination, made once: recording a request allocates none of them.
+  const openSets: Level = new Map();
+  const releaseSets: Level = new Map();
 
   const onOpen = (message: ConnectionOpenMessage) => {
     if (only !== undefined && message.registry !== only) return;
-    const request = requestOf(message);
-    if (request === undefined) return;
-    const attributes: Attributes = {
-      'http.request.method': knownMethod(request.method),
-      'url.scheme': request.scheme,
-      'network.protocol.version': request.version,
-    };
+    let method: string | undefined;
+    let url: string | undefined;
+    let scheme: 'http' | 'https';
+    let version: string;
+    if (message.transport === 'http2') {
+      const headers = message.headers;
+      method = headers?.[':method'] as string | undefined;
+      url = headers?.[':path'] as string | undefined;
+      const given = headers?.[':scheme'];
+      scheme = given === 'http' || given === 'https' ? given : encrypted((message.target as ServerHttp2Stream).session?.socket);
+      version = '2';
+    } else {
+      const req = (message.target as Partial<ServerResponse>).req;
+      if (req === undefined) return; // a taken-over socket: not an HTTP request
+      method = req.method;
+      url = req.url;
+      scheme = encrypted(req.socket);
+      version = req.httpVersion;
+    }
+    const known = method !== undefined && KNOWN_METHODS.has(method) ? method : '_OTHER';
+    const level = sub(sub(openSets, known), scheme);
+    let attributes = level.get(version) as Attributes | undefined;
+    if (attributes === undefined) {
+      attributes = Object.freeze({ 'http.request.method': known, 'url.scheme': scheme, 'network.protocol.version': version });
+      level.set(version, attributes);
+    }
     active.add(1, attributes);
-    pending.set(message.target, {
-      start: performance.now(),
-      attributes,
-      route: route === undefined ? undefined : route({ method: request.method, url: request.url }),
-    });
+    pending.set(message.target, { start: performance.now(), attributes, route: route === undefined ? undefined : route({ method, url }) });
   };
 
   const onRelease = (message: ConnectionReleaseMessage) => {
@@ -125,13 +152,19 @@ export function recordHttpServerMetrics(meter: Meter, options?: HttpServerMetric
     if (request === undefined) return;
     pending.delete(message.target);
     active.add(-1, request.attributes);
-    const attributes: Attributes = { ...request.attributes, 'lifeline.outcome': message.outcome ?? 'released-elsewhere' };
+    const outcome = message.outcome ?? 'released-elsewhere';
     const status = statusOf(message);
-    if (status !== undefined) attributes['http.response.status_code'] = status;
-    if (request.route !== undefined) attributes['http.route'] = request.route;
-    if (message.outcome !== 'finished') {
-      const event = message.event;
-      attributes['error.type'] = event.type === 'CLOSE' || event.type === 'ERROR' ? event.reason : '_OTHER';
+    const event = message.event;
+    const errorType = outcome === 'finished' ? undefined : event.type === 'CLOSE' || event.type === 'ERROR' ? event.reason : '_OTHER';
+    const level = sub(sub(sub(sub(releaseSets, request.attributes), request.route), outcome), status);
+    let attributes = level.get(errorType) as Attributes | undefined;
+    if (attributes === undefined) {
+      const made: Attributes = { ...request.attributes, 'lifeline.outcome': outcome };
+      if (status !== undefined) made['http.response.status_code'] = status;
+      if (request.route !== undefined) made['http.route'] = request.route;
+      if (errorType !== undefined) made['error.type'] = errorType;
+      attributes = Object.freeze(made);
+      level.set(errorType, attributes);
     }
     duration.record((performance.now() - request.start) / 1000, attributes);
   };
@@ -146,31 +179,8 @@ export function recordHttpServerMetrics(meter: Meter, options?: HttpServerMetric
   };
 }
 
-interface RequestFacts {
-  readonly method: string | undefined;
-  readonly url: string | undefined;
-  readonly scheme: 'http' | 'https';
-  readonly version: string;
-}
-
-function requestOf(message: ConnectionOpenMessage): RequestFacts | undefined {
-  if (message.transport === 'http2') {
-    const stream = message.target as ServerHttp2Stream;
-    const headers = message.headers;
-    const scheme = headers?.[':scheme'] === 'http' ? 'http' : headers?.[':scheme'] === 'https' ? 'https' : encrypted(stream.session?.socket);
-    return { method: headers?.[':method'] as string | undefined, url: headers?.[':path'] as string | undefined, scheme, version: '2' };
-  }
-  const req = (message.target as Partial<ServerResponse>).req;
-  if (req === undefined) return undefined; // a taken-over socket: not an HTTP request
-  return { method: req.method, url: req.url, scheme: encrypted(req.socket), version: req.httpVersion };
-}
-
 function encrypted(socket: unknown): 'http' | 'https' {
   return (socket as { encrypted?: boolean } | undefined)?.encrypted === true ? 'https' : 'http';
-}
-
-function knownMethod(method: string | undefined): string {
-  return method !== undefined && KNOWN_METHODS.has(method) ? method : '_OTHER';
 }
 
 /** The status the client was sent, if any: a response that never sent headers has none. */
