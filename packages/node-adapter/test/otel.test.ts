@@ -86,6 +86,7 @@ describe('recordHttpServerMetrics with the OpenTelemetry SDK over real 127.0.0.1
     const pipelined = await rawClient(t.port);
     pipelined.write('GET /hang HTTP/1.1\r\nHost: x\r\n\r\nGET /ok HTTP/1.1\r\nHost: x\r\n\r\nPOST /ok HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n');
     await waitFor(() => t.registry.stats().opened === 7, 'the three pipelined requests to open');
+    expect(await activeSum(sdk.read)).toBe(3);
     pipelined.destroy();
     // A client that leaves mid-body.
     const midBody = await rawClient(t.port);
@@ -150,6 +151,7 @@ describe('recordHttpServerMetrics with the OpenTelemetry SDK over real 127.0.0.1
     ok.on('error', () => {});
     await waitFor(() => t.registry.stats().opened === 4, 'four streams to open');
     await waitFor(() => t.registry.stats().released.finished === 1, 'the /ok stream to finish');
+    expect(await activeSum(sdk.read)).toBe(3);
     for (const s of cancelled) s.close(http2.constants.NGHTTP2_CANCEL);
     await waitForReleases(t, 4);
 

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { ServerHttp2Stream } from 'node:http2';
 import { performance } from 'node:perf_hooks';
-import type { Attributes, Histogram, Meter, UpDownCounter } from '@opentelemetry/api';
+import type { Attributes, Histogram, Meter, ObservableResult } from '@opentelemetry/api';
 import { z } from 'zod';
 import type { Registry } from '@lifeline/core';
 import { functionOption, parseOptions } from '@lifeline/core/internal';
@@ -64,15 +64,22 @@ function sub(level: Level, key: unknown): Level {
 /** What is remembered of a request between its open and its release. */
 interface Pending {
   readonly start: number;
-  /** Shared by `active_requests`' +1 and −1, and the base of the duration's attributes. */
-  readonly attributes: Attributes;
+  /** The request's attribute set for `active_requests`, and the base of the duration's. */
+  readonly set: OpenSet;
   readonly route: string | undefined;
+}
+
+/** One attribute combination of `active_requests` and how many requests are in it now. */
+interface OpenSet {
+  readonly attributes: Attributes;
+  active: number;
 }
 
 /**
  * Records the OpenTelemetry HTTP server metrics for every request Lifeline
  * tracks: `http.server.request.duration` (histogram, seconds, the advised
- * buckets) and `http.server.active_requests` (up-down counter), with
+ * buckets) and `http.server.active_requests` (an observable up-down counter:
+ * a request moves a plain number, the SDK reads the sums when it collects), with
  * `http.request.method`, `url.scheme`, `network.protocol.version`,
  * `http.response.status_code` when a status was sent, `error.type` for every
  * ending other than `finished` (its reason: `aborted`, `reset`, `cancelled`,
@@ -105,10 +112,16 @@ export function recordHttpServerMetrics(meter: Meter, options?: HttpServerMetric
     unit: 's',
     advice: { explicitBucketBoundaries: [...DURATION_BUCKETS] },
   });
-  const active: UpDownCounter = meter.createUpDownCounter('http.server.active_requests', {
+  // Observed, not added to: a request moves a plain number, and the SDK reads the sums when it collects.
+  const active = meter.createObservableUpDownCounter('http.server.active_requests', {
     description: 'Number of active HTTP server requests.',
     unit: '{request}',
   });
+  const openList: OpenSet[] = [];
+  const observeActive = (result: ObservableResult) => {
+    for (const set of openList) result.observe(set.active, set.attributes);
+  };
+  active.addCallback(observeActive);
   // Keyed by the open message's target, so a release never needs an id map and a lost one frees itself.
   const pending = new WeakMap<object, Pending>();
   // One attribute object per distinct combination, made once: recording a request allocates none of them.
@@ -138,28 +151,29 @@ export function recordHttpServerMetrics(meter: Meter, options?: HttpServerMetric
     }
     const known = method !== undefined && KNOWN_METHODS.has(method) ? method : '_OTHER';
     const level = sub(sub(openSets, known), scheme);
-    let attributes = level.get(version) as Attributes | undefined;
-    if (attributes === undefined) {
-      attributes = Object.freeze({ 'http.request.method': known, 'url.scheme': scheme, 'network.protocol.version': version });
-      level.set(version, attributes);
+    let set = level.get(version) as OpenSet | undefined;
+    if (set === undefined) {
+      set = { attributes: Object.freeze({ 'http.request.method': known, 'url.scheme': scheme, 'network.protocol.version': version }), active: 0 };
+      level.set(version, set);
+      openList.push(set);
     }
-    active.add(1, attributes);
-    pending.set(message.target, { start: performance.now(), attributes, route: route === undefined ? undefined : route({ method, url }) });
+    set.active++;
+    pending.set(message.target, { start: performance.now(), set, route: route === undefined ? undefined : route({ method, url }) });
   };
 
   const onRelease = (message: ConnectionReleaseMessage) => {
     const request = pending.get(message.target);
     if (request === undefined) return;
     pending.delete(message.target);
-    active.add(-1, request.attributes);
+    request.set.active--;
     const outcome = message.outcome ?? 'released-elsewhere';
     const status = statusOf(message);
     const event = message.event;
     const errorType = outcome === 'finished' ? undefined : event.type === 'CLOSE' || event.type === 'ERROR' ? event.reason : '_OTHER';
-    const level = sub(sub(sub(sub(releaseSets, request.attributes), request.route), outcome), status);
+    const level = sub(sub(sub(sub(releaseSets, request.set), request.route), outcome), status);
     let attributes = level.get(errorType) as Attributes | undefined;
     if (attributes === undefined) {
-      const made: Attributes = { ...request.attributes, 'lifeline.outcome': outcome };
+      const made: Attributes = { ...request.set.attributes, 'lifeline.outcome': outcome };
       if (status !== undefined) made['http.response.status_code'] = status;
       if (request.route !== undefined) made['http.route'] = request.route;
       if (errorType !== undefined) made['error.type'] = errorType;
@@ -175,6 +189,7 @@ export function recordHttpServerMetrics(meter: Meter, options?: HttpServerMetric
     stop() {
       unsubscribeOpen();
       unsubscribeRelease();
+      active.removeCallback(observeActive);
     },
   };
 }
