@@ -80,7 +80,9 @@ export async function runClusterDemo(options: ClusterDemoOptions = {}): Promise<
       await untilCompleted(load, around);
       const failedBefore = load.snapshot().failed;
       process.kill(process.pid, 'SIGUSR2');
-      while (restart === undefined) await new Promise((r) => setTimeout(r, 5));
+      for (const start = Date.now(); restart === undefined; await new Promise((r) => setTimeout(r, 5))) {
+        if (Date.now() - start > 5_000) throw new Error('SIGUSR2 was sent but its handler did not run within 5 s');
+      }
       await restart;
       const restarted = running.exits().length;
       log(`rolling restart done: ${restarted} workers replaced`);

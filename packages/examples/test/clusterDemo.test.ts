@@ -3,7 +3,8 @@ import { runClusterDemo } from '../src/clusterDemo.js';
 
 describe('node:cluster rolling restart on SIGUSR2 under a load with 10% mid-body aborts', () => {
   it('loses no request to the restart, every worker exits with an empty registry, and /metrics aggregates the workers', async () => {
-    const result = await runClusterDemo({ workers: 2, fileBytes: 256 * 1024, requestsAround: 60, drainDeadline: 5_000 });
+    // Light on purpose: the suite runs files in parallel on 2 cores, and most of the time goes to forking workers.
+    const result = await runClusterDemo({ workers: 2, fileBytes: 128 * 1024, concurrency: 4, requestsAround: 30, drainDeadline: 5_000 });
     const { load } = result;
 
     expect(result.restarted).toBe(2);
@@ -12,7 +13,7 @@ describe('node:cluster rolling restart on SIGUSR2 under a load with 10% mid-body
     expect(load.completed + load.abortedByClient + load.failed).toBe(load.sent);
     // Every 10th request leaves mid-body, and nothing else keeps a request from completing.
     expect(load.abortedByClient).toBe(Math.floor(load.sent / 10));
-    expect(load.completed).toBeGreaterThanOrEqual(120);
+    expect(load.completed).toBeGreaterThanOrEqual(60);
 
     // Two restarted workers, then the two that replaced them, each empty at exit.
     expect(result.exits).toHaveLength(4);

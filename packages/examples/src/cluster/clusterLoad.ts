@@ -1,5 +1,7 @@
 import http from 'node:http';
 
+const REQUEST_TIMEOUT_MS = 10_000;
+
 /** Options of {@link startClusterLoad}. */
 export interface ClusterLoadOptions {
   readonly port: number;
@@ -63,7 +65,7 @@ export function startClusterLoad(options: ClusterLoadOptions): ClusterLoad {
         settled = true;
         outcome();
       };
-      const req = http.get({ host: '127.0.0.1', port: options.port, path: options.path, agent: false }, (res) => {
+      const req = http.get({ host: '127.0.0.1', port: options.port, path: options.path, agent: false, timeout: REQUEST_TIMEOUT_MS }, (res) => {
         if (res.statusCode !== 200) {
           settle(() => fail(`status ${res.statusCode}`));
           res.resume();
@@ -81,6 +83,11 @@ export function startClusterLoad(options: ClusterLoadOptions): ClusterLoad {
         res.on('error', (error: NodeJS.ErrnoException) => settle(() => fail(error.code ?? error.message)));
       });
       req.on('error', (error: NodeJS.ErrnoException) => settle(() => fail(error.code ?? error.message)));
+      // A request that stalls is a failure to report, not a reason for the run to hang.
+      req.on('timeout', () => {
+        settle(() => fail('no progress for 10 s'));
+        req.destroy();
+      });
       req.on('close', () => {
         settle(() => fail('closed without a response'));
         resolve();

@@ -6,6 +6,8 @@ export const workerMessages = {
   drain: 'lifeline:drain',
   /** Worker → primary: what was left at exit. */
   exitReport: 'lifeline:exit-report',
+  /** Primary → worker: report received, exit now. */
+  exitAck: 'lifeline:exit-ack',
 } as const;
 
 /** What a worker reports just before it exits. */

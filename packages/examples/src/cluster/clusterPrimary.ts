@@ -84,7 +84,9 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
     new Promise((resolve, reject) => {
       let report: WorkerExitReport | undefined;
       worker.on('message', (message: unknown) => {
-        if (isExitReport(message)) report = message;
+        if (!isExitReport(message)) return;
+        report = message;
+        worker.send({ type: workerMessages.exitAck });
       });
       worker.once('exit', () => {
         live.delete(worker);

@@ -35,13 +35,20 @@ server.on('request', (req, res) => {
 });
 
 process.on('message', (message: unknown) => {
-  if ((message as { type?: unknown } | null)?.type !== workerMessages.drain) return;
+  const type = (message as { type?: unknown } | null)?.type;
+  // The primary acknowledges the report only after it has handled this worker's close of the shared port (the
+  // channel keeps order): any connection it handed over before that has reached this worker and been handed
+  // back by Node's cluster code. Exiting earlier would strand such a connection in the primary.
+  if (type === workerMessages.exitAck) process.exit(0);
+  if (type !== workerMessages.drain) return;
   void (async () => {
+    const closed = new Promise<void>((resolve) => server.once('close', () => resolve()));
     const { drained, forced } = await drain(registry, { server, deadline });
+    // The registry is empty; the server's 'close' also waits for sockets accepted whose request is not parsed yet.
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, deadline).unref())]);
     watchdog.stop();
     const report: WorkerExitReport = { type: workerMessages.exitReport, pid: process.pid, registrySize: registry.size, drained, forced, stats: registry.stats() };
-    // Exit only once the report has reached the primary: it is the proof the worker left nothing behind.
-    process.send!(report, () => process.exit(0));
+    process.send!(report);
   })();
 });
 
