@@ -13,6 +13,9 @@ const COPY_OK = new Set([
   'src/restoreOpen.ts',
   'src/invalidArgument.ts',
   'src/timerLimit.ts',
+  // Argument checks and shared constants reached by the adapter's otel and prometheus subpaths: stateless.
+  'src/checkRegistry.ts',
+  'src/durationBuckets.ts',
   // Reached by @lifeline/core/internal: option checks and the generated table are stateless data and
   // functions; error classes are branded with Symbol.for, so instanceof agrees across copies.
   'src/options.ts',

@@ -10,12 +10,18 @@ import onFinished from 'on-finished';
 import onFinishedDropIn from '@lifeline/on-finished';
 import { createRegistry, type Registry } from '@lifeline/core';
 import { instrument, sendFile, track } from '@lifeline/node-adapter';
+import { recordHttpServerMetrics } from '@lifeline/node-adapter/otel';
+import { collectPrometheusMetrics } from '@lifeline/node-adapter/prometheus';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { Registry as PromRegistry } from 'prom-client';
 
 export const MODE_NAMES = [
   'bare',
   'lifeline-instrument',
   'lifeline-instrument-journal8',
   'lifeline-track',
+  'lifeline-otel',
+  'lifeline-prometheus',
   'on-finished',
   'onfinished-dropin',
   'handwritten',
@@ -28,6 +34,8 @@ export const MODE_DESCRIPTIONS: Record<ModeName, string> = {
   'lifeline-instrument': 'instrument(server, { journalSize: 0 })',
   'lifeline-instrument-journal8': 'instrument(server) (default journal, 8 events)',
   'lifeline-track': 'track(req, res, { registry }) in the handler, registry journalSize 0',
+  'lifeline-otel': 'lifeline-instrument + recordHttpServerMetrics(meter) on an SDK MeterProvider (reader never exports)',
+  'lifeline-prometheus': 'lifeline-instrument + collectPrometheusMetrics(registry) on a prom-client Registry (never scraped)',
   'on-finished': 'onFinished(res, cb) deleting from a Map',
   'onfinished-dropin': 'the same with @lifeline/on-finished in place of on-finished',
   handwritten: "res.once('finish') + res.once('close') deleting from a Map (the floor)",
@@ -71,11 +79,22 @@ function viaSendFile(res: ServerResponse, file: StaticFile): void {
   void sendFile(res, file.path);
 }
 
-function lifelineInstrument(journalSize: number | undefined): ServerMode {
+/** A reader that is never collected: the modes measure what recording costs a request, not an export. */
+class IdleReader extends MetricReader {
+  protected override onForceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  protected override onShutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+function lifelineInstrument(journalSize: number | undefined, metrics?: (registry: Registry) => void): ServerMode {
   let registry: Registry | undefined;
   return {
     attach(server) {
       registry = (journalSize === undefined ? instrument(server) : instrument(server, { journalSize })).registry;
+      metrics?.(registry);
     },
     onRequest: ignore,
     serveFile: viaSendFile,
@@ -110,6 +129,13 @@ export function createMode(name: ModeName): ServerMode {
       return lifelineInstrument(0);
     case 'lifeline-instrument-journal8':
       return lifelineInstrument(undefined);
+    case 'lifeline-otel':
+      return lifelineInstrument(0, (registry) => {
+        const meter = new MeterProvider({ readers: [new IdleReader()] }).getMeter('lifeline-bench');
+        recordHttpServerMetrics(meter, { registry });
+      });
+    case 'lifeline-prometheus':
+      return lifelineInstrument(0, (registry) => void collectPrometheusMetrics(registry, { register: new PromRegistry() }));
     case 'lifeline-track': {
       const registry = createRegistry({ journalSize: 0 });
       return {

@@ -147,6 +147,21 @@ export function judgeTargets(
     });
   }
 
+  for (const mode of ['lifeline-otel', 'lifeline-prometheus'] as const) {
+    if (ratioOf(mode) === undefined) continue;
+    const extra = pairedDifference(samples, 'hello', mode, 'lifeline-instrument', config);
+    const { a, b } = paired(samples, 'hello', mode, 'lifeline-instrument');
+    const ratios = pairRatios(a, b);
+    const ratioCi = bootstrapMedianCI(ratios, { resamples: config.bootstrapResamples, seed: config.seed });
+    results.push({
+      name: `CPU hello: ${mode} over lifeline-instrument`,
+      target: '≤ +1.00 µs per request',
+      measured: `${signed(extra.median)} µs (95% CI ${signed(extra.ci.low)} to ${signed(extra.ci.high)}); paired ratio ${fmt(median(ratios))} (95% CI ${fmt(ratioCi.low)}–${fmt(ratioCi.high)})`,
+      met: extra.median <= 1,
+      ...(extra.ci.low <= 1 && extra.ci.high > 1 ? { note: 'the CI straddles the bound: not conclusive at this many rounds' } : {}),
+    });
+  }
+
   const bytes = (mode: ModeName) => memory.find((m) => m.mode === mode)?.trackingBytesPerConnection ?? Number.NaN;
   const off = bytes('lifeline-instrument');
   const j8 = bytes('lifeline-instrument-journal8');

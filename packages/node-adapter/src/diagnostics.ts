@@ -1,4 +1,5 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
+import type { IncomingHttpHeaders } from 'node:http2';
 import type { ConnectionEvent, ConnectionId, ConnectionOutcome, Registry, Transport } from '@lifeline/core';
 import { invalidArgument } from './invalidArgument.js';
 
@@ -12,6 +13,12 @@ export interface ConnectionOpenMessage {
   readonly transport: Transport;
   readonly registry: Registry<unknown>;
   readonly target: object;
+  /**
+   * The request's headers, for an HTTP/2 stream tracked by `instrument`: the
+   * stream keeps no public copy, and metrics need its `:method` and `:scheme`.
+   * For HTTP/1 read them from the response's `req`.
+   */
+  readonly headers?: IncomingHttpHeaders;
 }
 
 /**

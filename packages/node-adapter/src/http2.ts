@@ -1,4 +1,4 @@
-import type { Http2Session, ServerHttp2Stream } from 'node:http2';
+import type { Http2Session, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { toErrorInfo, type ErrorReason, type Registry } from '@lifeline/core';
 import { kApply, kBytesMoved, kConnection, kDetach, kEnded, kTarget, kTerminate, TrackedConnection, type Connection } from './connection.js';
 import { checkRegistry } from './checkRegistry.js';
@@ -154,6 +154,19 @@ export function trackStream<M>(stream: ServerHttp2Stream, options: { registry: R
   if (typeof (stream as { respond?: unknown } | null)?.respond !== 'function') {
     throw invalidArgument('trackStream', 'stream', 'an HTTP/2 server stream', stream, "Pass the stream of the server's 'stream' event; for a compat (req, res) pair use track(req, res, { registry }).");
   }
+  return trackServerStream(stream, options, undefined);
+}
+
+/**
+ * Internal: `trackStream` without the argument checks, for `instrument`, which
+ * also has the request's headers to put on the open message (a stream does not
+ * keep them where a subscriber could read them).
+ */
+export function trackServerStream<M>(
+  stream: ServerHttp2Stream,
+  options: { registry: Registry<M>; meta?: M },
+  headers: IncomingHttpHeaders | undefined,
+): Connection<M> {
   const tagged = stream as Tagged<ServerHttp2Stream>;
   const existing = tagged[kConnection];
   if (existing !== undefined) return existing as Http2Connection<M>;
@@ -163,7 +176,11 @@ export function trackStream<M>(stream: ServerHttp2Stream, options: { registry: R
   if (session !== undefined) watchSession(session);
   const connection = new Http2Connection<M>(id, registry, stream, session);
   tagged[kConnection] = connection as Http2Connection;
-  if (channels.open.hasSubscribers) channels.open.publish({ id, transport: 'http2', registry, target: stream });
+  if (channels.open.hasSubscribers) {
+    channels.open.publish(
+      headers === undefined ? { id, transport: 'http2', registry, target: stream } : { id, transport: 'http2', registry, target: stream, headers },
+    );
+  }
   if (stream.closed) connection[kStreamClosed]();
   else {
     stream.on('close', onStreamClose);

@@ -8,7 +8,7 @@ import { kConnection, type Connection } from './connection.js';
 import { AlreadyInstrumentedError } from './errors.js';
 import { registryOption } from './checkRegistry.js';
 import { onClientError, trackHttp1 } from './http1.js';
-import { trackStream } from './http2.js';
+import { trackServerStream } from './http2.js';
 import { rememberSessions } from './http2Sessions.js';
 import { checkOptionsArgument, invalidArgument, isFrameworkApp } from './invalidArgument.js';
 import { trackSocket } from './socket.js';
@@ -184,7 +184,7 @@ export function instrument<M = unknown>(server: AnyServer, options: InstrumentOp
   if (isHttp2Server(server)) {
     // The compat API's 'request' is emitted from the server's own 'stream' listener, so this covers both.
     const onStream = (stream: ServerHttp2Stream, headers: Http2Headers) =>
-      trackStream(stream, meta === undefined ? plain : optionsFor({ method: headers[':method'], url: headers[':path'], headers }));
+      trackServerStream(stream, meta === undefined ? plain : optionsFor({ method: headers[':method'], url: headers[':path'], headers }), headers);
     on('stream', onStream);
     // With allowHTTP1, HTTP/1.1 requests reach the server as 'request' (or 'checkContinue' / 'checkExpectation')
     // without a stream. A 'request' listener turns on Node's compat layer for every stream, which answers some

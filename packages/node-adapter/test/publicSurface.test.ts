@@ -23,11 +23,15 @@ const surface: Record<string, readonly string[]> = {
     'wrapHandler',
   ],
   '@lifeline/node-adapter/testing': ['EndingNotExercisedError', 'LeakError', 'MissingPeerDependencyError', 'checkNoLeaks', 'descriptorsOpenOn', 'newDescriptors', 'openFileDescriptors', 'rawRequest', 'runKeepAlive', 'runRawClient'],
+  '@lifeline/node-adapter/otel': ['DURATION_BUCKETS', 'recordHttpServerMetrics'],
+  '@lifeline/node-adapter/prometheus': ['DURATION_BUCKETS', 'collectPrometheusMetrics', 'metricNames'],
 };
 
 const entries: Record<string, () => Promise<object>> = {
   '@lifeline/node-adapter': () => import('@lifeline/node-adapter'),
   '@lifeline/node-adapter/testing': () => import('@lifeline/node-adapter/testing'),
+  '@lifeline/node-adapter/otel': () => import('@lifeline/node-adapter/otel'),
+  '@lifeline/node-adapter/prometheus': () => import('@lifeline/node-adapter/prometheus'),
 };
 
 describe('the public surface of @lifeline/node-adapter is exactly the allowed one', () => {
