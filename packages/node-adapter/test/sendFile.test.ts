@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pipeResponse, sendFile, type SendResult } from '../src/index.js';
+import { descriptorsOpenOn } from '../src/testing/index.js';
 import { request } from './helpers/client.js';
 import { sleep, startHttp1, waitFor, waitForReleases } from './helpers/server.js';
 
@@ -26,20 +27,6 @@ function bigFile(name: string, size: number): string {
   const file = path.join(dir, name);
   fs.writeFileSync(file, Buffer.alloc(size, 0x61));
   return file;
-}
-
-/** Descriptors this process holds open on `file` (Linux /proc; undefined elsewhere). */
-function openDescriptorsOn(file: string): number | undefined {
-  if (!fs.existsSync('/proc/self/fd')) return undefined;
-  let count = 0;
-  for (const fd of fs.readdirSync('/proc/self/fd')) {
-    try {
-      if (fs.readlinkSync(`/proc/self/fd/${fd}`) === file) count++;
-    } catch {
-      // closed while listing
-    }
-  }
-  return count;
 }
 
 describe('sendFile and pipeResponse over a real 127.0.0.1 socket', () => {
@@ -144,7 +131,7 @@ describe('sendFile and pipeResponse over a real 127.0.0.1 socket', () => {
       await waitFor(() => result !== undefined, 'sendFile to resolve');
       expect(result!.error).toMatchObject({ code: 'EISDIR' });
       expect(t.releases.map((c) => c.outcome)).toEqual(['finished']);
-      expect(openDescriptorsOn(path.join(dir, 'sub')) ?? 0).toBe(0);
+      expect(descriptorsOpenOn(path.join(dir, 'sub'))).toBe(0);
     } finally {
       await t.close();
     }
@@ -218,7 +205,7 @@ describe('sendFile and pipeResponse over a real 127.0.0.1 socket', () => {
       expect(t.releases[0]!.event).toMatchObject({ type: 'ERROR', reason: 'stream-error', error: { code: 'LIFELINE_SHORT_READ' } });
       await waitFor(() => result !== undefined, 'sendFile to resolve');
       expect(result).toMatchObject({ bytes: truncatedAt, outcome: 'errored', error: { code: 'LIFELINE_SHORT_READ' } });
-      expect(openDescriptorsOn(file) ?? 0).toBe(0);
+      expect(descriptorsOpenOn(file)).toBe(0);
       expect(t.registry.stats().lateEvents).toBe(0);
     } finally {
       await t.close();
@@ -249,7 +236,7 @@ describe('sendFile and pipeResponse over a real 127.0.0.1 socket', () => {
       expect(source).toBeDefined();
       expect(source!.destroyed).toBe(true);
       await waitFor(() => source!.closed, 'the file stream to close');
-      expect(openDescriptorsOn(file) ?? 0).toBe(0);
+      expect(descriptorsOpenOn(file)).toBe(0);
       expect(t.registry.size).toBe(0);
     } finally {
       await t.close();
