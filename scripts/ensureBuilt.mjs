@@ -33,8 +33,11 @@ function isStale(pkg) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Resolves once every package's dist/ is at least as new as its src/. */
-export async function ensureBuilt() {
+/**
+ * Runs `fn` while holding the build lock. Everything that writes a package's dist/ takes it: this
+ * module's builds, and the tarball test's `pnpm pack`, whose prepack deletes dist/ before rebuilding it.
+ */
+export async function withBuildLock(fn) {
   const started = Date.now();
   for (;;) {
     try {
@@ -50,18 +53,26 @@ export async function ensureBuilt() {
     }
   }
   try {
+    return await fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** Resolves once every package's dist/ is at least as new as its src/; true when this call built something. */
+export async function ensureBuilt() {
+  return withBuildLock(() => {
     let rebuilt = false;
     for (const pkg of PACKAGES) {
       // A package depends on the ones before it: rebuild from the first stale one on.
       if (!rebuilt && !isStale(pkg)) continue;
       rebuilt = true;
-      const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-      const run = spawnSync(process.execPath, [tsc, '-p', join(root, 'packages', pkg, 'tsconfig.build.json')], { encoding: 'utf8' });
+      // The package's own build script, so this builds exactly what is published (tsc, then the bundling step).
+      const run = spawnSync('npx', ['-y', 'pnpm@12.4.2', 'run', 'build'], { cwd: join(root, 'packages', pkg), encoding: 'utf8' });
       if (run.status !== 0) throw new Error(`ensureBuilt: building ${pkg} failed:\n${run.stdout}${run.stderr}`);
     }
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
+    return rebuilt;
+  });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await ensureBuilt();

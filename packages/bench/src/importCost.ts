@@ -9,10 +9,9 @@
  *
  * `pnpm --filter @lifeline/bench bench:import` runs this section alone (importCostMain.ts).
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { ensureBuilt } from '../../../scripts/ensureBuilt.mjs';
 import type { BenchConfig } from './config.js';
 import { bootstrapMedianCI, median, mulberry32, pairDifferences, shuffled, type Interval } from './stats.js';
 
@@ -52,31 +51,10 @@ export interface ImportCostResult {
   readonly summary: readonly ImportSummary[];
 }
 
-const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-const PACKAGES = { '@lifeline/core': 'packages/core', '@lifeline/node-adapter': 'packages/node-adapter' } as const;
-
-function newestMtime(dir: string): number {
-  return Math.max(
-    0,
-    ...readdirSync(dir, { withFileTypes: true }).map((d) =>
-      d.isDirectory() ? newestMtime(join(dir, d.name)) : statSync(join(dir, d.name)).mtimeMs,
-    ),
-  );
-}
-
 /** Builds the dist when it is missing or older than its sources: measuring a stale build would measure the wrong code. */
-function ensureBuilt(log: (line: string) => void): string {
-  const stale = Object.values(PACKAGES).filter((dir) => {
-    const entry = join(REPO, dir, 'dist/index.js');
-    return !existsSync(entry) || statSync(entry).mtimeMs < newestMtime(join(REPO, dir, 'src'));
-  });
-  if (stale.length === 0) return 'built dist (up to date)';
-  log(`import cost: building ${stale.join(', ')} (dist missing or older than src)…`);
-  execFileSync('npx', ['-y', 'pnpm@12.4.2', '--filter', '@lifeline/core', '--filter', '@lifeline/node-adapter', 'build'], {
-    cwd: REPO,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  return 'built dist (built by this run)';
+async function buildIfStale(log: (line: string) => void): Promise<string> {
+  log('import cost: checking that the built dist is up to date…');
+  return (await ensureBuilt()) ? 'built dist (built by this run)' : 'built dist (up to date)';
 }
 
 // Children run here and import each module by its bare name, as users do: resolving a package through
@@ -100,7 +78,7 @@ function sampleOnce(specifier: string): Promise<{ wallMs: number; cpuMs: number 
 }
 
 export async function measureImportCost(config: BenchConfig, log: (line: string) => void): Promise<ImportCostResult> {
-  const measured = ensureBuilt(log);
+  const measured = await buildIfStale(log);
   const rounds = config.importCost.rounds;
   const random = mulberry32(config.seed);
   const samples: ImportSample[] = [];

@@ -12,7 +12,6 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RegistryStats } from '@lifeline/core';
-// @ts-expect-error: a plain .mjs build script without types
 import { ensureBuilt } from '../../../scripts/ensureBuilt.mjs';
 import { runIfEntryPoint } from './entryPoint.js';
 import { withTempDir } from './tempDir.js';
@@ -164,7 +163,7 @@ export async function runExpress(variant: Variant, load: Load, dir: string, opti
 
 /** Runs `use` with a directory holding the served file, `big.bin`, and the build the app loads. */
 export async function withServedFile<T>(fileBytes: number, use: (dir: string) => Promise<T>): Promise<T> {
-  await (ensureBuilt as () => Promise<void>)();
+  await ensureBuilt();
   return withTempDir('lifeline-express-', async (dir) => {
     await writeFile(join(dir, 'big.bin'), Buffer.alloc(fileBytes, 7));
     return use(dir);

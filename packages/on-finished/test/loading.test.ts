@@ -7,7 +7,6 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error: a plain .mjs build script without types
 import { ensureBuilt } from '../../../scripts/ensureBuilt.mjs';
 
 const run = promisify(execFile);
@@ -19,7 +18,7 @@ async function consume(name: string): Promise<{ result: Record<string, unknown>;
 }
 
 beforeAll(async () => {
-  await (ensureBuilt as () => Promise<void>)();
+  await ensureBuilt();
 }, 180_000);
 
 describe('loading the published package', () => {

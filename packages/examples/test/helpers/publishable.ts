@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withBuildLock } from '../../../../scripts/ensureBuilt.mjs';
 
 export const workspaceRoot = resolve(fileURLToPath(new URL('../../../..', import.meta.url)));
 
@@ -114,7 +115,9 @@ export async function packedTarballs(packages: readonly PublishablePackage[]): P
     mkdirSync(cacheRoot, { recursive: true });
     const building = mkdtempSync(join(cacheRoot, `${key}-building-`));
     // Packing builds with tsc; the packages build in parallel (each compiles its dependencies from source).
-    await Promise.all(packages.map((pkg) => pack(pkg, building)));
+    // Under the build lock: prepack deletes each dist/ first, and tests that load the built packages
+    // (ensureBuilt) must not start while it is gone.
+    await withBuildLock(() => Promise.all(packages.map((pkg) => pack(pkg, building))));
     for (const stale of readdirSync(cacheRoot)) if (/^[0-9a-f]{16}$/.test(stale) && stale !== key) rmSync(join(cacheRoot, stale), { recursive: true, force: true });
     // A concurrent run may have finished the same key first; its tarballs are the same.
     if (existsSync(cached)) rmSync(building, { recursive: true, force: true });
