@@ -1,18 +1,23 @@
 /**
- * Sizes of the quick run (a smoke check, < 5 minutes) and the full run (the
- * numbers to quote, < 20 minutes on the 2-core VM). Per-pair ratios of cheap
- * modes spread 0.80–1.50 on this machine type, so the full run buys rounds
- * first and requests per round second.
+ * Sizes of the quick run (about 2 minutes, a wider interval) and the full
+ * run (the numbers to quote, < 20 minutes on the 2-core VM). The server's
+ * per-request cost moves with each fresh process (code layout, JIT
+ * decisions), so the full run buys rounds (fresh children) first and
+ * requests per round second.
  */
 import { MODE_NAMES, type ModeName } from './modes.js';
 import { PATHS } from './protocol.js';
 
-export const SCENARIO_NAMES = ['hello', 'file64k', 'abort10'] as const;
+export const SCENARIO_NAMES = ['hello', 'file64k', 'abort10', 'h2core', 'h2compat'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 export interface ScenarioConfig {
   readonly path: string;
+  /** Requests per warm-up window; warm-up windows repeat until the cost per request is stable (at most `warmupMaxChunks`). */
   readonly warmup: number;
+  readonly warmupMaxChunks: number;
+  /** Served by an HTTP/2 server child (core API or compat API), loaded through client sessions. */
+  readonly http2?: 'core' | 'compat';
   /** Requests in the measured window (aborting ones included). */
   readonly requests: number;
   /** See `LoadOptions.abortEvery`. */
@@ -23,7 +28,16 @@ export interface BenchConfig {
   readonly full: boolean;
   /** Each round runs every mode (bare included) in a fresh server child, in shuffled order; see cpuPerRequest.ts. */
   readonly rounds: number;
+  /** Concurrency of the memory section's in-process load (Node's http client). */
   readonly concurrency: number;
+  /** The load child's shape for HTTP/1 scenarios (raw keep-alive connections) and HTTP/2 ones (sessions × streams). */
+  readonly http1Load: { readonly connections: number; readonly pipeline: number; readonly streams: number };
+  readonly http2Load: { readonly connections: number; readonly pipeline: number; readonly streams: number };
+  /** The hello scenario's Δ µs (mode − bare) the run should resolve: the 95% interval's half-width. */
+  readonly resolutionUs: number;
+  /** Other Node majors whose servers the full run also measures on the hello scenario (installed ones only). */
+  readonly otherNodes: readonly string[];
+  readonly otherNodeRounds: number;
   /** A round's N requests per mode are sent in this many slices, alternating between the modes. */
   readonly slices: number;
   readonly scenarios: Record<ScenarioName, ScenarioConfig>;
@@ -47,11 +61,18 @@ export function benchConfig(full: boolean): BenchConfig {
     full,
     rounds: scale(5, 15),
     concurrency: 16,
+    http1Load: { connections: 32, pipeline: 1, streams: 1 },
+    http2Load: { connections: 4, pipeline: 1, streams: 32 },
+    resolutionUs: 0.15,
+    otherNodes: full ? ['20', '22', '26'] : [],
+    otherNodeRounds: 7,
     slices: scale(2, 4),
     scenarios: {
-      hello: { path: PATHS.hello, warmup: scale(3_000, 5_000), requests: scale(6_000, 20_000), abortEvery: 0 },
-      file64k: { path: PATHS.file, warmup: scale(500, 1_000), requests: scale(1_000, 4_000), abortEvery: 0 },
-      abort10: { path: PATHS.body, warmup: scale(1_000, 2_000), requests: scale(3_000, 10_000), abortEvery: 10 },
+      hello: { path: PATHS.hello, warmup: 10_000, warmupMaxChunks: scale(4, 6), requests: scale(30_000, 80_000), abortEvery: 0 },
+      file64k: { path: PATHS.file, warmup: 1_000, warmupMaxChunks: 3, requests: scale(2_000, 6_000), abortEvery: 0 },
+      abort10: { path: PATHS.body, warmup: 3_000, warmupMaxChunks: 3, requests: scale(6_000, 20_000), abortEvery: 10 },
+      h2core: { path: PATHS.hello, warmup: 5_000, warmupMaxChunks: 4, requests: scale(15_000, 40_000), abortEvery: 0, http2: 'core' },
+      h2compat: { path: PATHS.hello, warmup: 5_000, warmupMaxChunks: 4, requests: scale(15_000, 40_000), abortEvery: 0, http2: 'compat' },
     },
     modes: MODE_NAMES,
     memory: {

@@ -4,16 +4,20 @@
  * between the modes; the mode's sample is then paired with bare's from the
  * same round, so drift of the (shared, virtual) machine hits both sides of
  * every pair alike. Inside a child the window is exact: the server snapshots
- * `process.cpuUsage()` on `begin`, the parent sends exactly N requests, and
- * `end` waits until the server has seen all N (and every aborting client's
- * close) and finished every response before taking the delta.
+ * `process.cpuUsage()` on `begin`, the load child (its own process, on the
+ * other core) sends exactly N requests, and `end` waits until the server has
+ * seen all N (and every aborting client's close) and finished every response
+ * before taking the delta. Before the measured slices each server is warmed
+ * up until its per-request cost stops falling (JIT tiers, young generation
+ * sizing), so a slow first slice does not land in one mode's sample only.
  */
 import type { Agent } from 'node:http';
 import type { BenchConfig, ScenarioConfig, ScenarioName } from './config.js';
-import { SCENARIO_NAMES } from './config.js';
-import { keepAliveAgent, runLoad } from './loadGenerator.js';
+import { runLoad } from './loadGenerator.js';
+import type { LoadCommands } from './loadProtocol.js';
 import type { ModeName } from './modes.js';
-import { startServer, type Pinning, type ServerChild } from './serverControl.js';
+import { PATHS } from './protocol.js';
+import { forkChild, startH2Server, startServer, type Child, type Pinning, type ServerChild } from './serverControl.js';
 import { mulberry32, shuffled } from './stats.js';
 
 export interface CpuSample {
@@ -23,15 +27,32 @@ export interface CpuSample {
   readonly cpuUsPerRequest: number;
   readonly requests: number;
   readonly aborted: number;
-  /** Wall time of the load in the window: throughput is limited by the client, so this is only indicative. */
+  /** Wall time of the load in the window. */
   readonly loadMs: number;
+  /** Main-thread GC pauses per request, µs (part of cpuUsPerRequest). */
+  readonly gcUsPerRequest: number;
+  /** The load child's CPU per request, µs: shows whether the load (not the server) set the pace. */
+  readonly loadCpuUsPerRequest: number;
+  /** The node that ran the server. */
+  readonly node: string;
 }
 
 export interface Window {
   readonly cpuUs: number;
+  readonly loadCpuUs?: number;
+  readonly gcUs: number;
   readonly requests: number;
   readonly aborted: number;
   readonly loadMs: number;
+}
+
+export type LoadChild = Child<LoadCommands>;
+
+const LOAD_SCRIPT = new URL('./loadProcess.ts', import.meta.url);
+
+/** The load child, on core 0 (the servers run on core 1). */
+export function startLoad(pinning: Pinning): Promise<LoadChild> {
+  return forkChild<LoadCommands>(LOAD_SCRIPT.pathname, [], pinning, { name: 'load', core: 0 });
 }
 
 /** One begin → N requests → end window, with the checks every window must pass. */
@@ -59,68 +80,178 @@ export async function measuredWindow(
   if (result.requests !== count) throw new Error(`${label}: the server saw ${result.requests} requests in a window of ${count}`);
   if (result.tracked !== 0) throw new Error(`${label}: ${result.tracked} connections still tracked after every request ended`);
   if (result.closes !== load.aborted) warnings.push(`${label}: ${result.closes} socket closes for ${load.aborted} aborting clients`);
-  return { cpuUs: result.userUs + result.systemUs, requests: result.requests, aborted: load.aborted, loadMs: load.ms };
+  return { cpuUs: result.userUs + result.systemUs, gcUs: result.gcUs, requests: result.requests, aborted: load.aborted, loadMs: load.ms };
 }
 
-/** Starts one server child per mode, all at once; each gets its own keep-alive agent. */
-async function startRound(modes: readonly ModeName[], filePath: string, pinning: Pinning, concurrency: number) {
-  const children = await Promise.allSettled(modes.map((mode) => startServer(mode, filePath, pinning)));
+/** How the load child drives one server: raw HTTP/1.1 connections, or HTTP/2 sessions × streams. */
+export interface LoadShape {
+  readonly connections: number;
+  readonly pipeline: number;
+  /** HTTP/2 only: streams in flight per session (then `connections` counts sessions). */
+  readonly streams: number;
+}
+
+/** One begin → N requests (sent by the load child) → end window. */
+export async function loadWindow(
+  child: ServerChild,
+  load: LoadChild,
+  scenario: ScenarioConfig,
+  shape: LoadShape,
+  count: number,
+  warnings: string[],
+  label: string,
+): Promise<Window> {
+  await child.call('begin');
+  const deadlineMs = 30_000 + count * 2;
+  const result = scenario.http2
+    ? await load.call('http2', { port: child.port, path: scenario.path, count, sessions: shape.connections, streams: shape.streams, deadlineMs })
+    : await load.call('http1', {
+        port: child.port,
+        path: scenario.path,
+        count,
+        connections: shape.connections,
+        pipeline: shape.pipeline,
+        abortEvery: scenario.abortEvery,
+        abortPath: PATHS.abort,
+        deadlineMs,
+      });
+  if (result.failed > 0) throw new Error(`${label}: ${result.failed} of ${count} requests failed (first: ${result.firstError})`);
+  const end = await child.call('end', { requests: count, closes: result.aborted });
+  if (end.requests !== count) throw new Error(`${label}: the server saw ${end.requests} requests in a window of ${count}`);
+  if (end.tracked !== 0) throw new Error(`${label}: ${end.tracked} connections still tracked after every request ended`);
+  if (end.closes !== result.aborted) warnings.push(`${label}: ${end.closes} socket closes for ${result.aborted} aborting clients`);
+  return { cpuUs: end.userUs + end.systemUs, loadCpuUs: result.loadCpuUs, gcUs: end.gcUs, requests: end.requests, aborted: result.aborted, loadMs: result.ms };
+}
+
+/**
+ * Warm-up windows of `chunk` requests until one costs within `tolerance` of
+ * the one before (or `maxChunks` ran): returns how many requests it took.
+ */
+async function warmUp(child: ServerChild, load: LoadChild, scenario: ScenarioConfig, shape: LoadShape, warnings: string[], label: string): Promise<number> {
+  let previous = Number.POSITIVE_INFINITY;
+  let sent = 0;
+  for (let k = 0; k < scenario.warmupMaxChunks; k++) {
+    const w = await loadWindow(child, load, scenario, shape, scenario.warmup, warnings, `${label} warm-up`);
+    sent += w.requests;
+    const perRequest = w.cpuUs / w.requests;
+    if (k > 0 && Math.abs(perRequest - previous) <= WARMUP_TOLERANCE * previous) break;
+    previous = perRequest;
+  }
+  return sent;
+}
+const WARMUP_TOLERANCE = 0.03;
+
+type ServerKind = 'http1' | 'core' | 'compat';
+const kindOf = (sc: ScenarioConfig): ServerKind => sc.http2 ?? 'http1';
+
+/** Starts one server child of `kind` per mode, all at once. */
+async function startRound(kind: ServerKind, modes: readonly ModeName[], filePath: string, pinning: Pinning, node: string | undefined): Promise<Map<ModeName, ServerChild>> {
+  const start = (mode: ModeName) => (kind === 'http1' ? startServer(mode, filePath, pinning, node) : startH2Server(mode, kind, pinning, node));
+  const children = await Promise.allSettled(modes.map(start));
   const started = children.flatMap((c) => (c.status === 'fulfilled' ? [c.value] : []));
   const failed = children.find((c) => c.status === 'rejected');
   if (failed !== undefined) {
     await Promise.all(started.map((c) => c.stop()));
     throw failed.reason;
   }
-  return new Map(modes.map((mode, i) => [mode, { child: started[i]!, agent: keepAliveAgent(concurrency) }]));
+  return new Map(modes.map((mode, i) => [mode, started[i]!]));
+}
+
+export interface CpuPlan {
+  readonly scenarios: readonly ScenarioName[];
+  readonly modesOf: (scenario: ScenarioName) => readonly ModeName[];
+  readonly rounds: number;
+  /** The server's node binary (the parent's by default) and its version, for the samples. */
+  readonly node?: { readonly path: string; readonly version: string };
+}
+
+/** One round of one server kind: fresh children, warm-up, then the slices of every scenario of that kind. */
+async function measureKind(
+  kind: ServerKind,
+  round: number,
+  config: BenchConfig,
+  plan: CpuPlan,
+  load: LoadChild,
+  context: { filePath: string; pinning: Pinning; random: () => number; samples: CpuSample[]; warnings: string[] },
+): Promise<void> {
+  const scenarios = plan.scenarios.filter((s) => kindOf(config.scenarios[s]) === kind);
+  if (scenarios.length === 0) return;
+  const nodeVersion = plan.node?.version ?? process.version;
+  const { random, warnings } = context;
+  // A fresh child per (round, server kind, mode), all alive while that kind's scenarios run (idle ones cost
+  // nothing), so that the modes' windows can alternate closely and a burst of outside load hits them alike.
+  const servers = await startRound(kind, [...new Set(scenarios.flatMap((s) => plan.modesOf(s)))], context.filePath, context.pinning, plan.node?.path);
+  try {
+    for (const scenario of scenarios) {
+      const sc = config.scenarios[scenario];
+      const modes = plan.modesOf(scenario);
+      const shape = sc.http2 ? config.http2Load : config.http1Load;
+      const label = (mode: ModeName) => `node ${nodeVersion} round ${round + 1} ${mode} ${scenario}`;
+      for (const mode of shuffled(modes, random)) await warmUp(servers.get(mode)!, load, sc, shape, warnings, label(mode));
+      // The round's N requests per mode are sent in slices; each slice visits every mode once, in a new random order.
+      const totals = new Map(modes.map((mode) => [mode, { cpuUs: 0, loadCpuUs: 0, gcUs: 0, requests: 0, aborted: 0, loadMs: 0 }]));
+      for (let slice = 0; slice < config.slices; slice++) {
+        const count = Math.round((sc.requests * (slice + 1)) / config.slices) - Math.round((sc.requests * slice) / config.slices);
+        for (const mode of shuffled(modes, random)) {
+          const w = await loadWindow(servers.get(mode)!, load, sc, shape, count, warnings, label(mode));
+          const t = totals.get(mode)!;
+          t.cpuUs += w.cpuUs;
+          t.gcUs += w.gcUs;
+          t.loadCpuUs += w.loadCpuUs ?? 0;
+          t.requests += w.requests;
+          t.aborted += w.aborted;
+          t.loadMs += w.loadMs;
+        }
+      }
+      for (const [mode, t] of totals) {
+        context.samples.push({
+          round,
+          mode,
+          scenario,
+          cpuUsPerRequest: t.cpuUs / t.requests,
+          gcUsPerRequest: t.gcUs / t.requests,
+          loadCpuUsPerRequest: t.loadCpuUs / t.requests,
+          requests: t.requests,
+          aborted: t.aborted,
+          loadMs: t.loadMs,
+          node: nodeVersion,
+        });
+      }
+    }
+  } finally {
+    await Promise.all([...servers.values()].map((child) => load.call('forget', { port: child.port })));
+    await Promise.all([...servers.values()].map((child) => child.stop()));
+  }
 }
 
 export async function measureCpu(
   config: BenchConfig,
+  plan: CpuPlan,
   filePath: string,
   pinning: Pinning,
   log: (line: string) => void,
 ): Promise<{ samples: CpuSample[]; warnings: string[] }> {
-  const random = mulberry32(config.seed);
-  const samples: CpuSample[] = [];
-  const warnings: string[] = [];
-  for (let round = 0; round < config.rounds; round++) {
-    const started = performance.now();
-    // A fresh child per (round, mode), all alive for the whole round (idle ones cost nothing), so
-    // that the modes' windows can alternate closely and a burst of outside load hits them alike.
-    const servers = await startRound(config.modes, filePath, pinning, config.concurrency);
-    try {
-      for (const scenario of SCENARIO_NAMES) {
-        const sc = config.scenarios[scenario];
-        const label = (mode: ModeName) => `round ${round + 1} ${mode} ${scenario}`;
-        // The warm-up is a window of its own so that its aborting clients' closes are all in before a measured one begins.
-        for (const mode of shuffled(config.modes, random)) {
-          const { child, agent } = servers.get(mode)!;
-          await measuredWindow(child, agent, sc, sc.warmup, config.concurrency, warnings, `${label(mode)} warm-up`);
-        }
-        // The round's N requests per mode are sent in slices; each slice visits every mode once, in a new random order.
-        const totals = new Map(config.modes.map((mode) => [mode, { cpuUs: 0, requests: 0, aborted: 0, loadMs: 0 }]));
-        for (let slice = 0; slice < config.slices; slice++) {
-          const count = Math.round((sc.requests * (slice + 1)) / config.slices) - Math.round((sc.requests * slice) / config.slices);
-          for (const mode of shuffled(config.modes, random)) {
-            const { child, agent } = servers.get(mode)!;
-            const w = await measuredWindow(child, agent, sc, count, config.concurrency, warnings, label(mode));
-            const t = totals.get(mode)!;
-            t.cpuUs += w.cpuUs;
-            t.requests += w.requests;
-            t.aborted += w.aborted;
-            t.loadMs += w.loadMs;
-          }
-        }
-        for (const [mode, t] of totals) {
-          samples.push({ round, mode, scenario, cpuUsPerRequest: t.cpuUs / t.requests, requests: t.requests, aborted: t.aborted, loadMs: t.loadMs });
-        }
-      }
-    } finally {
-      for (const { agent } of servers.values()) agent.destroy();
-      await Promise.all([...servers.values()].map(({ child }) => child.stop()));
+  const context = { filePath, pinning, random: mulberry32(config.seed + plan.rounds), samples: [] as CpuSample[], warnings: [] as string[] };
+  const nodeVersion = plan.node?.version ?? process.version;
+  const load = await startLoad(pinning);
+  try {
+    for (let round = 0; round < plan.rounds; round++) {
+      const started = performance.now();
+      for (const kind of ['http1', 'core', 'compat'] as const) await measureKind(kind, round, config, plan, load, context);
+      const line = plan.scenarios
+        .map((scenario) => {
+          const of = (m: ModeName) => context.samples.find((s) => s.round === round && s.mode === m && s.scenario === scenario && s.node === nodeVersion)!;
+          const bare = of('bare');
+          const rest = plan.modesOf(scenario).filter((m) => m !== 'bare').map((m) => `${m} ${signedDiff(of(m).cpuUsPerRequest - bare.cpuUsPerRequest)}`);
+          return `${scenario}: bare ${bare.cpuUsPerRequest.toFixed(2)} µs, Δ ${rest.join(', ')}`;
+        })
+        .join(' | ');
+      log(`cpu node ${nodeVersion} round ${round + 1}/${plan.rounds} in ${((performance.now() - started) / 1000).toFixed(0)} s — ${line}`);
     }
-    const hello = (m: ModeName) => samples.find((s) => s.round === round && s.mode === m && s.scenario === 'hello')!.cpuUsPerRequest.toFixed(1);
-    log(`cpu round ${round + 1}/${config.rounds} in ${((performance.now() - started) / 1000).toFixed(0)} s — hello µs/req: ${config.modes.map((m) => `${m} ${hello(m)}`).join(', ')}`);
+  } finally {
+    await load.stop();
   }
-  return { samples, warnings };
+  return { samples: context.samples, warnings: context.warnings };
 }
+
+const signedDiff = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(2)}`;

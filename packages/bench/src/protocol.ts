@@ -40,6 +40,9 @@ export interface WindowResult {
   /** CPU microseconds in the window, all threads of the process (GC helpers included). */
   readonly userUs: number;
   readonly systemUs: number;
+  /** Main-thread GC pauses in the window (perf_hooks 'gc' entries): their total and count. */
+  readonly gcUs: number;
+  readonly gcCount: number;
   readonly requests: number;
   readonly closes: number;
   /** Connections the mode still tracks after the window: 0 unless something leaked. */

@@ -13,6 +13,7 @@ import type { CommandName, Commands, Ready, Reply, Request } from './protocol.js
 
 const TASKSET = '/usr/bin/taskset';
 const SERVER_SCRIPT = fileURLToPath(new URL('./serverProcess.ts', import.meta.url));
+const H2_SERVER_SCRIPT = fileURLToPath(new URL('./h2ServerProcess.ts', import.meta.url));
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 const NODE_FLAGS = ['--conditions=@lifeline/source', '--import', 'tsx', '--expose-gc'];
 
@@ -52,11 +53,35 @@ export interface ServerChild {
   stop(): Promise<void>;
 }
 
-export async function startServer(mode: ModeName, filePath: string, pinning: Pinning): Promise<ServerChild> {
-  const child = fork(SERVER_SCRIPT, [mode, filePath], {
+/** A forked child answering `{ id, cmd, args }` messages, after a first `{ ready, port }` one. */
+export interface Child<C extends { [K in keyof C]: { args: unknown; result: unknown } }> {
+  readonly port: number;
+  readonly pid: number;
+  call<K extends keyof C & string>(cmd: K, args?: C[K]['args']): Promise<C[K]['result']>;
+  stop(): Promise<void>;
+}
+
+export interface ForkOptions {
+  readonly name: string;
+  /** The core to pin the child to (taskset), when pinning is possible. */
+  readonly core: 0 | 1;
+  /** The node binary; the parent's own by default. */
+  readonly node?: string;
+  readonly flags?: readonly string[];
+}
+
+export async function forkChild<C extends { [K in keyof C]: { args: unknown; result: unknown } }>(
+  script: string,
+  args: readonly string[],
+  pinning: Pinning,
+  options: ForkOptions,
+): Promise<Child<C>> {
+  const node = options.node ?? process.execPath;
+  const flags = [...NODE_FLAGS, ...(options.flags ?? [])];
+  const child = fork(script, args, {
     cwd: PACKAGE_DIR,
-    // fork runs `execPath ...execArgv script ...args`: with taskset as execPath, node is started by taskset on core 1.
-    ...(pinning.pinned ? { execPath: TASKSET, execArgv: ['-c', '1', process.execPath, ...NODE_FLAGS] } : { execArgv: NODE_FLAGS }),
+    // fork runs `execPath ...execArgv script ...args`: with taskset as execPath, node is started by taskset on that core.
+    ...(pinning.pinned ? { execPath: TASKSET, execArgv: ['-c', String(options.core), node, ...flags] } : { execPath: node, execArgv: flags }),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   live.add(child);
@@ -66,7 +91,7 @@ export async function startServer(mode: ModeName, filePath: string, pinning: Pin
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   let nextId = 1;
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server child (${mode}) not ready within 30 s`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`${options.name} child not ready within 30 s`)), 30_000);
     child.on('message', (message: Ready | Reply) => {
       if ('ready' in message) {
         clearTimeout(timer);
@@ -76,11 +101,11 @@ export async function startServer(mode: ModeName, filePath: string, pinning: Pin
       const waiter = pending.get(message.id);
       pending.delete(message.id);
       if (message.ok) waiter?.resolve(message.result);
-      else waiter?.reject(new Error(`server child (${mode}): ${message.error}`));
+      else waiter?.reject(new Error(`${options.name} child: ${message.error}`));
     });
     void exited.then(() => {
       clearTimeout(timer);
-      const error = new Error(`server child (${mode}) exited with code ${child.exitCode}`);
+      const error = new Error(`${options.name} child exited with code ${child.exitCode}`);
       reject(error);
       for (const waiter of pending.values()) waiter.reject(error);
       pending.clear();
@@ -94,7 +119,7 @@ export async function startServer(mode: ModeName, filePath: string, pinning: Pin
       return new Promise((resolve, reject) => {
         const id = nextId++;
         pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-        const request: Request = { id, cmd, args: args ?? {} };
+        const request = { id, cmd, args: args ?? {} };
         child.send(request);
       });
     },
@@ -107,4 +132,33 @@ export async function startServer(mode: ModeName, filePath: string, pinning: Pin
       }
     },
   };
+}
+
+/** A server child in `mode` on core 1, run by `node` (the parent's own by default). */
+export function startServer(mode: ModeName, filePath: string, pinning: Pinning, node?: string): Promise<ServerChild> {
+  return forkChild<Commands>(SERVER_SCRIPT, [mode, filePath], pinning, { name: `server (${mode})`, core: 1, ...(node === undefined ? {} : { node }) });
+}
+
+/** An HTTP/2 server child in `mode` on core 1, answering on the core API or the compat API. */
+export function startH2Server(mode: ModeName, api: 'core' | 'compat', pinning: Pinning, node?: string): Promise<ServerChild> {
+  return forkChild<Commands>(H2_SERVER_SCRIPT, [mode, api], pinning, { name: `h2 ${api} server (${mode})`, core: 1, ...(node === undefined ? {} : { node }) });
+}
+
+/** Serves the IPC side of a child: answers `{ id, cmd, args }` with the named handler's result; exits when the parent goes. */
+export function serveCommands(handlers: Record<string, (args: never) => unknown>): void {
+  const send = process.send!.bind(process);
+  process.on('message', (message: Request) => {
+    const run = handlers[message.cmd] as ((args: unknown) => unknown) | undefined;
+    Promise.resolve()
+      .then(() => {
+        if (run === undefined) throw new Error(`unknown command ${message.cmd}`);
+        return run(message.args);
+      })
+      .then(
+        (result): Reply => ({ id: message.id, ok: true, result }),
+        (error: unknown): Reply => ({ id: message.id, ok: false, error: String(error) }),
+      )
+      .then((reply) => send(reply));
+  });
+  process.on('disconnect', () => process.exit(0));
 }
