@@ -10,23 +10,30 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchConfig } from './config.js';
+import { benchConfig, SCENARIO_NAMES } from './config.js';
 import { measureCore } from './coreEvents.js';
-import { measureCpu } from './cpuPerRequest.js';
+import { measureCpu, type CpuSample } from './cpuPerRequest.js';
+import { H2_MODE_NAMES } from './h2Modes.js';
+import { findNode, type NodeBinary } from './nodes.js';
 import { measureImportCost } from './importCost.js';
 import { measureGrowth, measureInFlight } from './memory.js';
-import { renderText, writeResults, type Results } from './report.js';
+import { renderCpuOnly, renderText, writeResults, type Results } from './report.js';
 import { setUpPinning } from './serverControl.js';
-import { judgeImportCost, judgeTargets, summarizeCpu, summarizeMemory } from './summary.js';
+import { judgeHttp2, judgeImportCost, judgeResolution, judgeTargets, summarizeCpu, summarizeMemory } from './summary.js';
 
-const KNOWN_FLAGS = ['--full'];
-const unknown = process.argv.slice(2).filter((a) => !KNOWN_FLAGS.includes(a));
-if (unknown.length > 0) {
-  console.error(`unknown argument(s): ${unknown.join(' ')}\nusage: pnpm bench [--full]`);
+const USAGE = 'usage: pnpm bench [--full] [--node <major or version of the server, default 24>] [--only cpu]';
+const args = process.argv.slice(2);
+const full = args.includes('--full');
+const nodeArg = args.includes('--node') ? args[args.indexOf('--node') + 1] : undefined;
+const cpuOnly = args.includes('--only') && args[args.indexOf('--only') + 1] === 'cpu';
+const unknown = args.filter((a, i) => !['--full', '--node', '--only'].includes(a) && !['--node', '--only'].includes(args[i - 1]!));
+if (unknown.length > 0 || (args.includes('--only') && !cpuOnly)) {
+  console.error(`unknown argument(s): ${unknown.join(' ')}\n${USAGE}`);
   process.exit(2);
 }
-const full = process.argv.includes('--full');
 const config = benchConfig(full);
+/** The modes measured on the other Node majors: the baseline, the floor, Lifeline's two ways in, and on-finished. */
+const OTHER_NODE_MODES = ['bare', 'handwritten', 'lifeline-instrument', 'lifeline-track', 'on-finished'] as const;
 const started = performance.now();
 const loadAverageStart = loadavg();
 // Read before pinning: availableParallelism() follows this process's CPU affinity.
@@ -45,19 +52,47 @@ writeFileSync(filePath, randomBytes(64 * 1024));
 try {
   const pinning = setUpPinning();
   log(`${full ? 'full' : 'quick'} run; ${pinning.note}`);
-  const importCost = await measureImportCost(config, log);
-  const cpu = await measureCpu(config, filePath, pinning, log);
+  // The servers run on the current LTS when it is unpacked (pnpm test:node --install-only), else on this node.
+  const serverNode: NodeBinary = findNode(nodeArg ?? '24') ?? { path: process.execPath, version: process.version };
+  if (nodeArg !== undefined && serverNode.path === process.execPath && !process.version.startsWith(`v${nodeArg}`)) throw new Error(`node ${nodeArg} not found`);
+  log(`server children run on node ${serverNode.version}`);
+  const importCost = cpuOnly ? undefined : await measureImportCost(config, log);
+  const cpu = await measureCpu(
+    config,
+    { scenarios: SCENARIO_NAMES, modesOf: (s) => (config.scenarios[s].http2 ? H2_MODE_NAMES : config.modes), rounds: config.rounds, node: serverNode },
+    filePath,
+    pinning,
+    log,
+  );
+  // The other majors, hello only: how the cost moves with the runtime.
+  const otherSamples: CpuSample[] = [];
+  for (const major of config.otherNodes) {
+    const node = findNode(major);
+    if (node === undefined || node.version === serverNode.version) {
+      if (node === undefined) cpu.warnings.push(`node ${major} not unpacked (pnpm test:node --install-only): not measured`);
+      continue;
+    }
+    const other = await measureCpu(config, { scenarios: ['hello'], modesOf: () => OTHER_NODE_MODES, rounds: config.otherNodeRounds, node }, filePath, pinning, log);
+    otherSamples.push(...other.samples);
+    cpu.warnings.push(...other.warnings);
+  }
+  const cpuSummary = summarizeCpu(cpu.samples, config);
+  const otherSummary = summarizeCpu(otherSamples, config);
+  if (cpuOnly) {
+    process.stdout.write(renderCpuOnly(cpuSummary, otherSummary, [judgeResolution(cpuSummary, config), ...judgeHttp2(cpu.samples, config)], config));
+    process.exit(0);
+  }
   const memorySamples = await measureInFlight(config, filePath, pinning, log);
   const growth = await measureGrowth(config, filePath, pinning, log);
   // The same load on a bare server: how much the heap moves with no tracking at all (V8 code, feedback, flushing).
   const growthControl = await measureGrowth(config, filePath, pinning, log, 'bare');
   log('core events (packages/core/bench/core.bench.ts)…');
   const core = await measureCore(full);
-  const cpuSummary = summarizeCpu(cpu.samples, config);
   const memorySummary = summarizeMemory(memorySamples, config);
   const results: Results = {
     environment: {
       node: process.version,
+      serverNode: serverNode.version,
       cpuModel: cpus()[0]?.model ?? 'unknown',
       cores,
       date: new Date().toISOString(),
@@ -68,13 +103,18 @@ try {
       durationSeconds: (performance.now() - started) / 1000,
     },
     config,
-    cpu: { summary: cpuSummary, samples: cpu.samples, warnings: cpu.warnings },
+    cpu: { summary: cpuSummary, samples: cpu.samples, warnings: cpu.warnings, otherNodes: { summary: otherSummary, samples: otherSamples } },
     memory: { summary: memorySummary, samples: memorySamples },
     growth,
     growthControl,
     core,
-    importCost,
-    targets: [...judgeTargets(cpuSummary, memorySummary, growth, growthControl, cpu.samples, config), judgeImportCost(importCost)],
+    importCost: importCost!,
+    targets: [
+      judgeResolution(cpuSummary, config),
+      ...judgeTargets(cpuSummary, memorySummary, growth, growthControl, cpu.samples, config),
+      ...judgeHttp2(cpu.samples, config),
+      judgeImportCost(importCost!),
+    ],
   };
   process.stdout.write(renderText(results));
   const dir = new URL('../../../bench-results/', import.meta.url);

@@ -10,12 +10,15 @@ import type { CoreResult } from './coreEvents.js';
 import type { ImportCostResult } from './importCost.js';
 import type { CpuSample } from './cpuPerRequest.js';
 import type { GrowthResult, InFlightSample } from './memory.js';
+import { H2_MODE_DESCRIPTIONS } from './h2Modes.js';
 import { MODE_DESCRIPTIONS } from './modes.js';
 import type { CpuSummary, MemorySummary, TargetResult } from './summary.js';
-import { signed } from './summary.js';
+import { halfWidth, signed } from './summary.js';
 
 export interface Environment {
   readonly node: string;
+  /** The node the server children ran on (the CPU section's tables). */
+  readonly serverNode: string;
   readonly cpuModel: string;
   readonly cores: number;
   readonly date: string;
@@ -29,7 +32,13 @@ export interface Environment {
 export interface Results {
   readonly environment: Environment;
   readonly config: BenchConfig;
-  readonly cpu: { readonly summary: readonly CpuSummary[]; readonly samples: readonly CpuSample[]; readonly warnings: readonly string[] };
+  readonly cpu: {
+    readonly summary: readonly CpuSummary[];
+    readonly samples: readonly CpuSample[];
+    readonly warnings: readonly string[];
+    /** The hello scenario on the other Node majors (full run only). */
+    readonly otherNodes: { readonly summary: readonly CpuSummary[]; readonly samples: readonly CpuSample[] };
+  };
   readonly memory: { readonly summary: readonly MemorySummary[]; readonly samples: readonly InFlightSample[] };
   readonly growth: GrowthResult;
   /** The same load on a bare server. */
@@ -41,26 +50,40 @@ export interface Results {
 
 type Table = { title: string; head: string[]; rows: string[][]; align?: ('l' | 'r')[] };
 
-function tables(r: Results): Table[] {
-  const c = r.config;
+/** One table per scenario and server node: µs per request, the paired ratio and Δ against bare, GC and load cost. */
+function cpuTables(summary: readonly CpuSummary[], c: BenchConfig): Table[] {
   const out: Table[] = [];
-  for (const scenario of SCENARIO_NAMES) {
-    const sc = c.scenarios[scenario];
-    out.push({
-      title: `Server CPU per request — ${scenario}: ${sc.requests.toLocaleString('en-US')} requests after ${sc.warmup.toLocaleString('en-US')} warm-up${sc.abortEvery ? `, 1 in ${sc.abortEvery} aborting mid-body` : ''}, ${c.rounds} rounds, ${c.concurrency} keep-alive sockets`,
-      head: ['mode', 'µs/req (median)', 'ratio to bare: median (min–max)', 'ratio 95% CI', 'Δ µs vs bare [95% CI]'],
-      align: ['l', 'r', 'r', 'r', 'r'],
-      rows: r.cpu.summary
-        .filter((s) => s.scenario === scenario)
-        .map((s) => [
+  for (const node of new Set(summary.map((s) => s.node))) {
+    for (const scenario of SCENARIO_NAMES) {
+      const rows = summary.filter((s) => s.node === node && s.scenario === scenario);
+      if (rows.length === 0) continue;
+      const sc = c.scenarios[scenario];
+      const load = sc.http2
+        ? `${c.http2Load.connections} h2c sessions × ${c.http2Load.streams} streams, ${sc.http2} API`
+        : `${c.http1Load.connections} keep-alive connections${c.http1Load.pipeline > 1 ? ` × ${c.http1Load.pipeline} pipelined` : ''}`;
+      out.push({
+        title: `Server CPU per request — ${scenario}, node ${node}: ${sc.requests.toLocaleString('en-US')} requests per round after a warm-up until stable${sc.abortEvery ? `, 1 in ${sc.abortEvery} aborting mid-body` : ''}, ${rows[0]!.rounds} rounds, ${load}`,
+        head: ['mode', 'µs/req (median)', 'GC µs/req', 'load µs/req', 'ratio to bare: median (min–max)', 'ratio 95% CI', 'Δ µs vs bare [95% CI]', '±'],
+        align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+        rows: rows.map((s) => [
           s.mode,
-          s.medianUs.toFixed(1),
+          s.medianUs.toFixed(2),
+          s.gcUs.toFixed(2),
+          s.loadUs.toFixed(2),
           s.ratio ? `${s.ratio.median.toFixed(3)} (${s.ratio.min.toFixed(2)}–${s.ratio.max.toFixed(2)})` : 'baseline',
           s.ratio ? `${s.ratio.ci.low.toFixed(3)}–${s.ratio.ci.high.toFixed(3)}` : '',
           s.diffUs ? `${signed(s.diffUs.median)} [${signed(s.diffUs.ci.low)}, ${signed(s.diffUs.ci.high)}]` : '',
+          s.diffUs ? halfWidth(s.diffUs.ci).toFixed(2) : '',
         ]),
-    });
+      });
+    }
   }
+  return out;
+}
+
+function tables(r: Results): Table[] {
+  const c = r.config;
+  const out: Table[] = [...cpuTables(r.cpu.summary, c), ...cpuTables(r.cpu.otherNodes.summary, c)];
   out.push({
     title: `Heap per in-flight connection — ${r.memory.summary[0]?.connections.toLocaleString('en-US')} held requests, ${c.memory.rounds} round(s), gc ×2 before each reading`,
     head: ['mode', 'tracking cost (mode − bare) B/conn', 'total heap B/held request'],
@@ -119,6 +142,17 @@ function importCostTable(r: ImportCostResult): Table {
   };
 }
 
+const GC_NOTE = 'GC µs/req: main-thread GC pauses (perf_hooks gc entries, wall time), part of µs/req. load µs/req: the load child\'s own CPU, on the other core; ± is the Δ interval\'s half-width.';
+
+/** The CPU section alone (`--only cpu`): its tables, the resolution and HTTP/2 verdicts. */
+export function renderCpuOnly(summary: readonly CpuSummary[], other: readonly CpuSummary[], targets: readonly TargetResult[], c: BenchConfig): string {
+  const lines = [''];
+  for (const t of [...cpuTables(summary, c), ...cpuTables(other, c)]) lines.push(...renderTable(t));
+  lines.push(GC_NOTE, '');
+  for (const t of targets) lines.push(`${t.name}: wanted ${t.target}; measured ${t.measured} — ${t.met ? 'met' : 'NOT met'}${t.note ? ` (${t.note})` : ''}`);
+  return lines.join('\n') + '\n';
+}
+
 function renderTable(t: Table): string[] {
   const widths = t.head.map((h, i) => Math.max(h.length, ...t.rows.map((row) => (row[i] ?? '').length)));
   const cell = (s: string, i: number) => (t.align?.[i] === 'r' ? s.padStart(widths[i]!) : s.padEnd(widths[i]!));
@@ -132,7 +166,7 @@ export function renderImportCost(r: ImportCostResult): string {
 
 function environmentLines(e: Environment): string[] {
   return [
-    `node ${e.node} · ${e.cpuModel} × ${e.cores} · ${e.date}`,
+    `node ${e.node} (servers: ${e.serverNode}) · ${e.cpuModel} × ${e.cores} · ${e.date}`,
     `command: ${e.command} · ${e.durationSeconds.toFixed(0)} s`,
     `pinning: ${e.pinning}`,
     `load average (1/5/15 min) at start ${e.loadAverageStart.map((x) => x.toFixed(2)).join('/')}, at end ${e.loadAverageEnd.map((x) => x.toFixed(2)).join('/')}`,
@@ -142,7 +176,8 @@ function environmentLines(e: Environment): string[] {
 export function renderText(r: Results): string {
   const lines = ['', 'Lifeline bench', ...environmentLines(r.environment), ''];
   for (const t of tables(r)) lines.push(...renderTable(t));
-  lines.push('modes:', ...Object.entries(MODE_DESCRIPTIONS).map(([m, d]) => `  ${m}: ${d}`));
+  lines.push(GC_NOTE, '', 'modes:', ...Object.entries(MODE_DESCRIPTIONS).map(([m, d]) => `  ${m}: ${d}`));
+  lines.push('HTTP/2 modes (h2core, h2compat):', ...Object.entries(H2_MODE_DESCRIPTIONS).map(([m, d]) => `  ${m}: ${d}`));
   for (const w of r.cpu.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n') + '\n';
 }
@@ -152,7 +187,7 @@ export function renderMarkdown(r: Results): string {
   const lines = [
     '# Lifeline bench results',
     '',
-    `- node: ${e.node}`,
+    `- node: ${e.node} (server children: ${e.serverNode})`,
     `- CPU: ${e.cpuModel} × ${e.cores}`,
     `- date: ${e.date}`,
     `- command: \`${e.command}\` (${e.durationSeconds.toFixed(0)} s)`,
@@ -166,7 +201,8 @@ export function renderMarkdown(r: Results): string {
     for (const row of t.rows) lines.push(`| ${row.map(esc).join(' | ')} |`);
     lines.push('');
   }
-  lines.push('## Modes', '', ...Object.entries(MODE_DESCRIPTIONS).map(([m, d]) => `- \`${m}\`: ${esc(d)}`), '');
+  lines.push(GC_NOTE, '', '## Modes', '', ...Object.entries(MODE_DESCRIPTIONS).map(([m, d]) => `- \`${m}\`: ${esc(d)}`), '');
+  lines.push('## HTTP/2 modes (h2core, h2compat)', '', ...Object.entries(H2_MODE_DESCRIPTIONS).map(([m, d]) => `- \`${m}\`: ${esc(d)}`), '');
   return lines.join('\n');
 }
 

@@ -13,10 +13,15 @@ import type { ModeName } from './modes.js';
 import { bootstrapMedianCI, median, pairDifferences, pairRatios, type Interval } from './stats.js';
 
 export interface CpuSummary {
+  /** The node that ran the server. */
+  readonly node: string;
   readonly scenario: ScenarioName;
   readonly mode: ModeName;
   readonly rounds: number;
   readonly medianUs: number;
+  /** Medians over rounds: main-thread GC pauses per request, and the load child's own CPU per request. */
+  readonly gcUs: number;
+  readonly loadUs: number;
   /** Per-round mode/bare, paired within the round. Absent for bare itself. */
   readonly ratio?: { readonly median: number; readonly min: number; readonly max: number; readonly ci: Interval };
   readonly diffUs?: { readonly median: number; readonly ci: Interval };
@@ -38,32 +43,73 @@ export function pairedDifference(samples: readonly CpuSample[], scenario: Scenar
   return { median: median(diffs), ci: bootstrapMedianCI(diffs, { resamples: config.bootstrapResamples, seed: config.seed }) };
 }
 
+/** Per server node, scenario and mode (in the order measured): the paired statistics against bare. */
 export function summarizeCpu(samples: readonly CpuSample[], config: BenchConfig): CpuSummary[] {
   const out: CpuSummary[] = [];
-  for (const scenario of SCENARIO_NAMES) {
-    for (const mode of config.modes) {
-      const own = samples.filter((s) => s.scenario === scenario && s.mode === mode).map((s) => s.cpuUsPerRequest);
-      if (own.length === 0) continue;
-      if (mode === 'bare') {
-        out.push({ scenario, mode, rounds: own.length, medianUs: median(own) });
-        continue;
+  for (const node of new Set(samples.map((s) => s.node))) {
+    const ofNode = samples.filter((s) => s.node === node);
+    for (const scenario of SCENARIO_NAMES) {
+      for (const mode of new Set(ofNode.filter((s) => s.scenario === scenario).map((s) => s.mode))) {
+        const own = ofNode.filter((s) => s.scenario === scenario && s.mode === mode);
+        const base = { node, scenario, mode, rounds: own.length, medianUs: median(own.map((s) => s.cpuUsPerRequest)), gcUs: median(own.map((s) => s.gcUsPerRequest)), loadUs: median(own.map((s) => s.loadCpuUsPerRequest)) };
+        if (mode === 'bare') {
+          out.push(base);
+          continue;
+        }
+        const { a, b } = paired(ofNode, scenario, mode, 'bare');
+        const ratios = pairRatios(a, b);
+        out.push({
+          ...base,
+          rounds: ratios.length,
+          ratio: {
+            median: median(ratios),
+            min: Math.min(...ratios),
+            max: Math.max(...ratios),
+            ci: bootstrapMedianCI(ratios, { resamples: config.bootstrapResamples, seed: config.seed }),
+          },
+          diffUs: pairedDifference(ofNode, scenario, mode, 'bare', config),
+        });
       }
-      const { a, b } = paired(samples, scenario, mode, 'bare');
-      const ratios = pairRatios(a, b);
-      out.push({
-        scenario,
-        mode,
-        rounds: ratios.length,
-        medianUs: median(own),
-        ratio: {
-          median: median(ratios),
-          min: Math.min(...ratios),
-          max: Math.max(...ratios),
-          ci: bootstrapMedianCI(ratios, { resamples: config.bootstrapResamples, seed: config.seed }),
-        },
-        diffUs: pairedDifference(samples, scenario, mode, 'bare', config),
-      });
     }
+  }
+  return out;
+}
+
+/** Half the width of a 95% interval. */
+export const halfWidth = (ci: Interval): number => (ci.high - ci.low) / 2;
+
+/**
+ * Whether the run resolved the hello scenario's Δ µs to `config.resolutionUs`
+ * (every mode's 95% half-width), on the main server node.
+ */
+export function judgeResolution(cpu: readonly CpuSummary[], config: BenchConfig): TargetResult {
+  const hello = cpu.filter((s) => s.scenario === 'hello' && s.diffUs !== undefined);
+  const widths = hello.map((s) => ({ mode: s.mode, half: halfWidth(s.diffUs!.ci) }));
+  const worst = widths.reduce((w, x) => (x.half > w.half ? x : w), { mode: 'bare' as ModeName, half: 0 });
+  const met = worst.half <= config.resolutionUs;
+  return {
+    name: 'resolution: hello Δ µs (mode − bare), 95% half-width',
+    target: `≤ ±${config.resolutionUs.toFixed(2)} µs for every mode`,
+    measured: `widest ±${worst.half.toFixed(2)} µs (${worst.mode}); median ±${median(widths.map((w) => w.half)).toFixed(2)} µs`,
+    met,
+    ...(met ? {} : { note: config.full ? 'this run did not resolve it: a busy machine widens the interval, rerun when it is quiet' : 'the quick run is not meant to: use --full' }),
+  };
+}
+
+/** HTTP/2: Lifeline's modes against the hand-written stream.on('close') floor, paired per round, for both APIs. */
+export function judgeHttp2(samples: readonly CpuSample[], config: BenchConfig): TargetResult[] {
+  const out: TargetResult[] = [];
+  for (const scenario of ['h2core', 'h2compat'] as const) {
+    if (!samples.some((s) => s.scenario === scenario && s.mode === 'lifeline-instrument')) continue;
+    const d = pairedDifference(samples, scenario, 'lifeline-instrument', 'handwritten', config);
+    const bound = config.resolutionUs;
+    out.push({
+      name: `CPU ${scenario}: lifeline-instrument − handwritten floor`,
+      target: `≤ +${bound.toFixed(2)} µs per stream`,
+      measured: `${signed(d.median)} µs (95% CI ${signed(d.ci.low)} to ${signed(d.ci.high)})`,
+      met: d.median <= bound,
+      ...(d.ci.low <= bound && d.ci.high > bound ? { note: 'the CI straddles the bound: not conclusive at this many rounds' } : {}),
+    });
   }
   return out;
 }
