@@ -16,7 +16,7 @@ import type { BenchConfig, ScenarioConfig, ScenarioName } from './config.js';
 import { runLoad } from './loadGenerator.js';
 import type { LoadCommands } from './loadProtocol.js';
 import type { ModeName } from './modes.js';
-import { PATHS } from './protocol.js';
+import { BODY_HALF_BYTES, PATHS } from './protocol.js';
 import { forkChild, startH2Server, startServer, type Child, type Pinning, type ServerChild } from './serverControl.js';
 import { mulberry32, shuffled } from './stats.js';
 
@@ -27,6 +27,8 @@ export interface CpuSample {
   readonly cpuUsPerRequest: number;
   readonly requests: number;
   readonly aborted: number;
+  /** Server sockets that closed with an error (a reset) in the window. */
+  readonly closesWithError: number;
   /** Wall time of the load in the window. */
   readonly loadMs: number;
   /** Main-thread GC pauses per request, µs (part of cpuUsPerRequest). */
@@ -39,6 +41,7 @@ export interface CpuSample {
 
 export interface Window {
   readonly cpuUs: number;
+  readonly closesWithError?: number;
   readonly loadCpuUs?: number;
   readonly gcUs: number;
   readonly requests: number;
@@ -113,6 +116,7 @@ export async function loadWindow(
         pipeline: shape.pipeline,
         abortEvery: scenario.abortEvery,
         abortPath: PATHS.abort,
+        abortAfterBodyBytes: BODY_HALF_BYTES,
         deadlineMs,
       });
   if (result.failed > 0) throw new Error(`${label}: ${result.failed} of ${count} requests failed (first: ${result.firstError})`);
@@ -120,7 +124,7 @@ export async function loadWindow(
   if (end.requests !== count) throw new Error(`${label}: the server saw ${end.requests} requests in a window of ${count}`);
   if (end.tracked !== 0) throw new Error(`${label}: ${end.tracked} connections still tracked after every request ended`);
   if (end.closes !== result.aborted) warnings.push(`${label}: ${end.closes} socket closes for ${result.aborted} aborting clients`);
-  return { cpuUs: end.userUs + end.systemUs, loadCpuUs: result.loadCpuUs, gcUs: end.gcUs, requests: end.requests, aborted: result.aborted, loadMs: result.ms };
+  return { cpuUs: end.userUs + end.systemUs, closesWithError: end.closesWithError, loadCpuUs: result.loadCpuUs, gcUs: end.gcUs, requests: end.requests, aborted: result.aborted, loadMs: result.ms };
 }
 
 /**
@@ -189,7 +193,7 @@ async function measureKind(
       const label = (mode: ModeName) => `node ${nodeVersion} round ${round + 1} ${mode} ${scenario}`;
       for (const mode of shuffled(modes, random)) await warmUp(servers.get(mode)!, load, sc, shape, warnings, label(mode));
       // The round's N requests per mode are sent in slices; each slice visits every mode once, in a new random order.
-      const totals = new Map(modes.map((mode) => [mode, { cpuUs: 0, loadCpuUs: 0, gcUs: 0, requests: 0, aborted: 0, loadMs: 0 }]));
+      const totals = new Map(modes.map((mode) => [mode, { cpuUs: 0, closesWithError: 0, loadCpuUs: 0, gcUs: 0, requests: 0, aborted: 0, loadMs: 0 }]));
       for (let slice = 0; slice < config.slices; slice++) {
         const count = Math.round((sc.requests * (slice + 1)) / config.slices) - Math.round((sc.requests * slice) / config.slices);
         for (const mode of shuffled(modes, random)) {
@@ -198,12 +202,14 @@ async function measureKind(
           t.cpuUs += w.cpuUs;
           t.gcUs += w.gcUs;
           t.loadCpuUs += w.loadCpuUs ?? 0;
+          t.closesWithError += w.closesWithError ?? 0;
           t.requests += w.requests;
           t.aborted += w.aborted;
           t.loadMs += w.loadMs;
         }
       }
       for (const [mode, t] of totals) {
+        if (t.closesWithError > 0) warnings.push(`${label(mode)}: ${t.closesWithError} server sockets closed with an error (a reset) for ${t.aborted} aborting clients`);
         context.samples.push({
           round,
           mode,
@@ -213,6 +219,7 @@ async function measureKind(
           loadCpuUsPerRequest: t.loadCpuUs / t.requests,
           requests: t.requests,
           aborted: t.aborted,
+          closesWithError: t.closesWithError,
           loadMs: t.loadMs,
           node: nodeVersion,
         });

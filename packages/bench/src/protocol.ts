@@ -45,6 +45,8 @@ export interface WindowResult {
   readonly gcCount: number;
   readonly requests: number;
   readonly closes: number;
+  /** Of those, the ones that closed with an error (ECONNRESET and the like). */
+  readonly closesWithError: number;
   /** Connections the mode still tracks after the window: 0 unless something leaked. */
   readonly tracked: number;
 }

@@ -24,6 +24,14 @@ export interface RawLoadOptions {
   /** Request `i` with `i % abortEvery === abortEvery - 1` is a fresh client that leaves mid-body (0: none). */
   readonly abortEvery: number;
   readonly abortPath: string;
+  /**
+   * Body bytes the server sends an aborting client before it stalls: the
+   * client reads exactly the head and these, then leaves. Leaving on the
+   * first chunk instead made the server's cost depend on timing: with bytes
+   * still unread the client's kernel answers with a reset (the server then
+   * builds an ECONNRESET error), with none it sends a FIN.
+   */
+  readonly abortAfterBodyBytes: number;
   readonly deadlineMs: number;
 }
 
@@ -194,11 +202,17 @@ export async function runRawLoad(o: RawLoadOptions): Promise<RawLoadResult> {
     const socket = connect({ host: HOST, port: o.port, noDelay: true });
     aborting.add(socket);
     let gotData = false;
+    let received: Buffer | undefined;
     socket.write(abortRequest);
-    socket.once('data', () => {
+    const onData = (chunk: Buffer) => {
+      received = received === undefined ? chunk : Buffer.concat([received, chunk]);
+      const headEnd = received.indexOf(HEADER_END);
+      if (headEnd === -1 || received.length < headEnd + 4 + o.abortAfterBodyBytes) return;
       gotData = true;
+      socket.off('data', onData);
       socket.destroy();
-    });
+    };
+    socket.on('data', onData);
     socket.on('error', (error) => fail(`aborting client: ${error.message}`));
     socket.on('close', () => {
       aborting.delete(socket);

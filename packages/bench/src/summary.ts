@@ -85,6 +85,7 @@ export const halfWidth = (ci: Interval): number => (ci.high - ci.low) / 2;
 export function judgeResolution(cpu: readonly CpuSummary[], config: BenchConfig): TargetResult {
   const hello = cpu.filter((s) => s.scenario === 'hello' && s.diffUs !== undefined);
   const widths = hello.map((s) => ({ mode: s.mode, half: halfWidth(s.diffUs!.ci) }));
+  if (widths.length === 0) return { name: 'resolution: hello Δ µs', target: `≤ ±${config.resolutionUs.toFixed(2)} µs`, measured: 'hello not measured', met: false };
   const worst = widths.reduce((w, x) => (x.half > w.half ? x : w), { mode: 'bare' as ModeName, half: 0 });
   const met = worst.half <= config.resolutionUs;
   return {
