@@ -42,6 +42,7 @@ function watchSession(session: WatchedSession): void {
 // This module's hooks into its connections: symbol-keyed, so nothing outside the adapter can fake these facts.
 const kStreamClosed = Symbol('lifeline.streamClosed');
 const kMarkTimedOut = Symbol('lifeline.markTimedOut');
+const kWatchTimeout = Symbol('lifeline.watchTimeout');
 
 function onStreamClose(this: Tagged<ServerHttp2Stream>): void {
   this[kConnection]?.[kStreamClosed]();
@@ -53,6 +54,21 @@ function onStreamTimeout(this: Tagged<ServerHttp2Stream>): void {
   this[kConnection]?.[kMarkTimedOut]();
 }
 
+type TimeoutArmable = Tagged<ServerHttp2Stream> & { timeout?: number };
+
+/**
+ * A stream emits 'timeout' only after `setTimeout(ms > 0)` armed its timer (the compat request and
+ * response arm it through `stream.setTimeout` too), so the 'timeout' listener is added there, when
+ * it can matter, rather than on every stream: `on()` runs the stream's own 'newListener' hook and
+ * grows its listener table, a measurable share of the adapter's per-stream cost. Set as the tracked
+ * stream's own `setTimeout`; it calls the stream's prototype method unchanged.
+ */
+function setTimeoutWatched(this: TimeoutArmable, msecs: number, callback?: () => void): ServerHttp2Stream {
+  const result = (Object.getPrototypeOf(this) as ServerHttp2Stream).setTimeout.call(this, msecs, callback);
+  if (this.timeout !== undefined && this.timeout > 0) this[kConnection]?.[kWatchTimeout]();
+  return result as unknown as ServerHttp2Stream;
+}
+
 /**
  * One HTTP/2 stream (core API or compat request/response). Decided at the
  * stream's `close`, where `rstCode` is final: a stream the client cancelled
@@ -60,6 +76,8 @@ function onStreamTimeout(this: Tagged<ServerHttp2Stream>): void {
  */
 export class Http2Connection<M = unknown> extends TrackedConnection<M> {
   #timedOut = false;
+  /** True once the stream's 'timeout' is listened to (see `setTimeoutWatched`). */
+  #watchingTimeout = false;
   readonly #session: Http2Session | undefined;
 
   constructor(
@@ -74,6 +92,13 @@ export class Http2Connection<M = unknown> extends TrackedConnection<M> {
 
   [kMarkTimedOut](): void {
     this.#timedOut = true;
+  }
+
+  /** Listens for the stream's own timeout, once, unless the connection has already ended. */
+  [kWatchTimeout](): void {
+    if (this.#watchingTimeout || this[kEnded]) return;
+    this.#watchingTimeout = true;
+    this.stream.on('timeout', onStreamTimeout);
   }
 
   [kStreamClosed](): void {
@@ -184,7 +209,11 @@ export function trackServerStream<M>(
   if (stream.closed) connection[kStreamClosed]();
   else {
     stream.on('close', onStreamClose);
-    stream.on('timeout', onStreamTimeout);
+    const armable = stream as TimeoutArmable;
+    // Armed before tracking (an application 'stream' listener that ran first): listen now. An own
+    // setTimeout of someone else's is left alone, and then the listener goes on at once.
+    if ((armable.timeout !== undefined && armable.timeout > 0) || Object.hasOwn(stream, 'setTimeout')) connection[kWatchTimeout]();
+    else armable.setTimeout = setTimeoutWatched as ServerHttp2Stream['setTimeout'];
   }
   return connection;
 }

@@ -238,4 +238,67 @@ describe('HTTP/2 over a real 127.0.0.1 socket', () => {
       await t.close();
     }
   });
+  describe("a stream's own timeout (stream.setTimeout, or the compat request's and response's)", () => {
+    /** Runs `arm` on each stream, requests once, and returns the release once the stream has ended. */
+    async function endingWith(handlers: Parameters<typeof startHttp2>[0], client: (stream: http2.ClientHttp2Stream) => void, prependAfterInstrument = false) {
+      const t = await startHttp2(prependAfterInstrument ? {} : handlers);
+      if (prependAfterInstrument) t.server.prependListener('stream', handlers.stream!);
+      const session = await h2connect(t.port);
+      try {
+        client(await requestUntilFirstData(session));
+        await waitForReleases(t, 1);
+        expect(t.registry.size).toBe(0);
+        return t.releases[0]!;
+      } finally {
+        await h2close(session);
+        await t.close();
+      }
+    }
+    const cancelOnTimeout = (stream: http2.ServerHttp2Stream) => stream.setTimeout(30, () => stream.close(NGHTTP2_CANCEL));
+    const leaveOpen = () => {};
+
+    it('core API: a stream the application cancels when its timeout fires → errored (timeout)', async () => {
+      const release = await endingWith({
+        stream: (stream) => {
+          stream.respond({ ':status': 200 });
+          stream.write(FIRST_CHUNK);
+          cancelOnTimeout(stream);
+        },
+      }, leaveOpen);
+      expect(release).toMatchObject({ outcome: 'errored', event: { type: 'ERROR', reason: 'timeout' } });
+    });
+
+    it('compat API: res.setTimeout whose callback closes the stream → errored (timeout)', async () => {
+      const release = await endingWith({
+        request: (_req, res) => {
+          res.writeHead(200);
+          res.write(FIRST_CHUNK);
+          res.setTimeout(30, () => res.stream.close(NGHTTP2_CANCEL));
+        },
+      }, leaveOpen);
+      expect(release).toMatchObject({ outcome: 'errored', event: { type: 'ERROR', reason: 'timeout' } });
+    });
+
+    it('a timeout armed before the stream was tracked is still seen → errored (timeout)', async () => {
+      const release = await endingWith({
+        stream: (stream) => {
+          cancelOnTimeout(stream);
+          stream.respond({ ':status': 200 });
+          stream.write(FIRST_CHUNK);
+        },
+      }, leaveOpen, true);
+      expect(release).toMatchObject({ outcome: 'errored', event: { type: 'ERROR', reason: 'timeout' } });
+    });
+
+    it('a timeout armed but not yet fired when the client cancels is no timeout → closed (cancelled)', async () => {
+      const release = await endingWith({
+        stream: (stream) => {
+          stream.respond({ ':status': 200 });
+          stream.write(FIRST_CHUNK);
+          stream.setTimeout(60_000);
+        },
+      }, (clientStream) => clientStream.close(NGHTTP2_CANCEL));
+      expect(release).toMatchObject({ outcome: 'closed', event: { type: 'CLOSE', reason: 'cancelled' } });
+    });
+  });
 });
