@@ -59,7 +59,7 @@ export function benchConfig(full: boolean): BenchConfig {
   const scale = (quick: number, precise: number) => (full ? precise : quick);
   return {
     full,
-    rounds: scale(5, 15),
+    rounds: scale(4, 15),
     concurrency: 16,
     http1Load: { connections: 32, pipeline: 1, streams: 1 },
     http2Load: { connections: 4, pipeline: 1, streams: 32 },
@@ -68,11 +68,11 @@ export function benchConfig(full: boolean): BenchConfig {
     otherNodeRounds: 7,
     slices: scale(2, 4),
     scenarios: {
-      hello: { path: PATHS.hello, warmup: 10_000, warmupMaxChunks: scale(4, 6), requests: scale(30_000, 80_000), abortEvery: 0 },
-      file64k: { path: PATHS.file, warmup: 1_000, warmupMaxChunks: 3, requests: scale(2_000, 6_000), abortEvery: 0 },
-      abort10: { path: PATHS.body, warmup: 3_000, warmupMaxChunks: 3, requests: scale(6_000, 20_000), abortEvery: 10 },
-      h2core: { path: PATHS.hello, warmup: 5_000, warmupMaxChunks: 4, requests: scale(15_000, 40_000), abortEvery: 0, http2: 'core' },
-      h2compat: { path: PATHS.hello, warmup: 5_000, warmupMaxChunks: 4, requests: scale(15_000, 40_000), abortEvery: 0, http2: 'compat' },
+      hello: { path: PATHS.hello, warmup: 10_000, warmupMaxChunks: scale(3, 6), requests: scale(20_000, 60_000), abortEvery: 0 },
+      file64k: { path: PATHS.file, warmup: 1_000, warmupMaxChunks: 3, requests: scale(1_500, 4_000), abortEvery: 0 },
+      abort10: { path: PATHS.body, warmup: 3_000, warmupMaxChunks: 3, requests: scale(4_000, 12_000), abortEvery: 10 },
+      h2core: { path: PATHS.hello, warmup: 5_000, warmupMaxChunks: scale(3, 4), requests: scale(10_000, 25_000), abortEvery: 0, http2: 'core' },
+      h2compat: { path: PATHS.hello, warmup: 5_000, warmupMaxChunks: scale(3, 4), requests: scale(10_000, 25_000), abortEvery: 0, http2: 'compat' },
     },
     modes: MODE_NAMES,
     memory: {
