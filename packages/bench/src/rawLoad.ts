@@ -50,9 +50,11 @@ export interface RawLoadResult {
  * sends: a status line, headers with Content-Length, a body; anything else
  * (chunked, no length) is a failure, never a guess.
  */
-class ResponseCounter {
+export class ResponseCounter {
   #leftover: Buffer | undefined;
   #bodyLeft = 0;
+  /** Whether the response whose body is being skipped had status 200. */
+  #ok = true;
   constructor(
     readonly onResponse: (ok: boolean) => void,
     readonly onError: (why: string) => void,
@@ -67,7 +69,7 @@ class ResponseCounter {
         const take = Math.min(this.#bodyLeft, buf.length - pos);
         this.#bodyLeft -= take;
         pos += take;
-        if (this.#bodyLeft === 0) this.onResponse(true);
+        if (this.#bodyLeft === 0) this.onResponse(this.#ok);
         continue;
       }
       const end = buf.indexOf(HEADER_END, pos);
@@ -82,6 +84,7 @@ class ResponseCounter {
       if (at === -1) return this.onError(`response without content-length: ${JSON.stringify(head.slice(0, 200))}`);
       const length = Number.parseInt(head.slice(at + 17, head.indexOf('\r\n', at + 2) >>> 0), 10);
       if (!Number.isFinite(length)) return this.onError('unreadable content-length');
+      this.#ok = ok;
       if (length === 0) this.onResponse(ok);
       else this.#bodyLeft = length;
       if (!ok) this.onError(`status ${head.slice(9, 12)}`);
