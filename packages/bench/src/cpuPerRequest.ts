@@ -33,6 +33,8 @@ export interface CpuSample {
   readonly loadMs: number;
   /** Main-thread GC pauses per request, µs (part of cpuUsPerRequest). */
   readonly gcUsPerRequest: number;
+  /** Collections per 1,000 requests: unlike the pauses' wall time, not inflated when other processes take the core. */
+  readonly gcPer1k: number;
   /** The load child's CPU per request, µs: shows whether the load (not the server) set the pace. */
   readonly loadCpuUsPerRequest: number;
   /** The node that ran the server. */
@@ -41,6 +43,7 @@ export interface CpuSample {
 
 export interface Window {
   readonly cpuUs: number;
+  readonly gcCount?: number;
   readonly closesWithError?: number;
   readonly loadCpuUs?: number;
   readonly gcUs: number;
@@ -124,7 +127,7 @@ export async function loadWindow(
   if (end.requests !== count) throw new Error(`${label}: the server saw ${end.requests} requests in a window of ${count}`);
   if (end.tracked !== 0) throw new Error(`${label}: ${end.tracked} connections still tracked after every request ended`);
   if (end.closes !== result.aborted) warnings.push(`${label}: ${end.closes} socket closes for ${result.aborted} aborting clients`);
-  return { cpuUs: end.userUs + end.systemUs, closesWithError: end.closesWithError, loadCpuUs: result.loadCpuUs, gcUs: end.gcUs, requests: end.requests, aborted: result.aborted, loadMs: result.ms };
+  return { cpuUs: end.userUs + end.systemUs, gcCount: end.gcCount, closesWithError: end.closesWithError, loadCpuUs: result.loadCpuUs, gcUs: end.gcUs, requests: end.requests, aborted: result.aborted, loadMs: result.ms };
 }
 
 /**
@@ -193,7 +196,7 @@ async function measureKind(
       const label = (mode: ModeName) => `node ${nodeVersion} round ${round + 1} ${mode} ${scenario}`;
       for (const mode of shuffled(modes, random)) await warmUp(servers.get(mode)!, load, sc, shape, warnings, label(mode));
       // The round's N requests per mode are sent in slices; each slice visits every mode once, in a new random order.
-      const totals = new Map(modes.map((mode) => [mode, { cpuUs: 0, closesWithError: 0, loadCpuUs: 0, gcUs: 0, requests: 0, aborted: 0, loadMs: 0 }]));
+      const totals = new Map(modes.map((mode) => [mode, { cpuUs: 0, gcCount: 0, closesWithError: 0, loadCpuUs: 0, gcUs: 0, requests: 0, aborted: 0, loadMs: 0 }]));
       for (let slice = 0; slice < config.slices; slice++) {
         const count = Math.round((sc.requests * (slice + 1)) / config.slices) - Math.round((sc.requests * slice) / config.slices);
         for (const mode of shuffled(modes, random)) {
@@ -201,6 +204,7 @@ async function measureKind(
           const t = totals.get(mode)!;
           t.cpuUs += w.cpuUs;
           t.gcUs += w.gcUs;
+          t.gcCount += w.gcCount ?? 0;
           t.loadCpuUs += w.loadCpuUs ?? 0;
           t.closesWithError += w.closesWithError ?? 0;
           t.requests += w.requests;
@@ -216,6 +220,7 @@ async function measureKind(
           scenario,
           cpuUsPerRequest: t.cpuUs / t.requests,
           gcUsPerRequest: t.gcUs / t.requests,
+          gcPer1k: (1000 * t.gcCount) / t.requests,
           loadCpuUsPerRequest: t.loadCpuUs / t.requests,
           requests: t.requests,
           aborted: t.aborted,

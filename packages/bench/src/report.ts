@@ -63,12 +63,12 @@ function cpuTables(summary: readonly CpuSummary[], c: BenchConfig): Table[] {
         : `${c.http1Load.connections} keep-alive connections${c.http1Load.pipeline > 1 ? ` × ${c.http1Load.pipeline} pipelined` : ''}`;
       out.push({
         title: `Server CPU per request — ${scenario}, node ${node}: ${sc.requests.toLocaleString('en-US')} requests per round after a warm-up until stable${sc.abortEvery ? `, 1 in ${sc.abortEvery} aborting mid-body` : ''}, ${rows[0]!.rounds} rounds, ${load}`,
-        head: ['mode', 'µs/req (median)', 'GC µs/req', 'load µs/req', 'ratio to bare: median (min–max)', 'ratio 95% CI', 'Δ µs vs bare [95% CI]', '±'],
+        head: ['mode', 'µs/req (median)', 'GC µs/req (GCs/1k req)', 'load µs/req', 'ratio to bare: median (min–max)', 'ratio 95% CI', 'Δ µs vs bare [95% CI]', '±'],
         align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
         rows: rows.map((s) => [
           s.mode,
           s.medianUs.toFixed(2),
-          s.gcUs.toFixed(2),
+          `${s.gcUs.toFixed(2)} (${s.gcPer1k.toFixed(1)})`,
           s.loadUs.toFixed(2),
           s.ratio ? `${s.ratio.median.toFixed(3)} (${s.ratio.min.toFixed(2)}–${s.ratio.max.toFixed(2)})` : 'baseline',
           s.ratio ? `${s.ratio.ci.low.toFixed(3)}–${s.ratio.ci.high.toFixed(3)}` : '',
@@ -142,7 +142,7 @@ function importCostTable(r: ImportCostResult): Table {
   };
 }
 
-const GC_NOTE = 'GC µs/req: main-thread GC pauses (perf_hooks gc entries, wall time), part of µs/req. load µs/req: the load child\'s own CPU, on the other core; ± is the Δ interval\'s half-width.';
+const GC_NOTE = 'GC µs/req: main-thread GC pauses (perf_hooks gc entries, wall time: inflated when other processes take the core; the count is not), part of µs/req. load µs/req: the load child\'s own CPU, on the other core; ± is the Δ interval\'s half-width.';
 
 /** The CPU section alone (`--only cpu`): its tables, the resolution and HTTP/2 verdicts. */
 export function renderCpuOnly(summary: readonly CpuSummary[], other: readonly CpuSummary[], targets: readonly TargetResult[], c: BenchConfig): string {

@@ -21,6 +21,7 @@ export interface CpuSummary {
   readonly medianUs: number;
   /** Medians over rounds: main-thread GC pauses per request, and the load child's own CPU per request. */
   readonly gcUs: number;
+  readonly gcPer1k: number;
   readonly loadUs: number;
   /** Per-round mode/bare, paired within the round. Absent for bare itself. */
   readonly ratio?: { readonly median: number; readonly min: number; readonly max: number; readonly ci: Interval };
@@ -51,7 +52,8 @@ export function summarizeCpu(samples: readonly CpuSample[], config: BenchConfig)
     for (const scenario of SCENARIO_NAMES) {
       for (const mode of new Set(ofNode.filter((s) => s.scenario === scenario).map((s) => s.mode))) {
         const own = ofNode.filter((s) => s.scenario === scenario && s.mode === mode);
-        const base = { node, scenario, mode, rounds: own.length, medianUs: median(own.map((s) => s.cpuUsPerRequest)), gcUs: median(own.map((s) => s.gcUsPerRequest)), loadUs: median(own.map((s) => s.loadCpuUsPerRequest)) };
+        const of = (key: 'cpuUsPerRequest' | 'gcUsPerRequest' | 'gcPer1k' | 'loadCpuUsPerRequest') => median(own.map((s) => s[key]));
+        const base = { node, scenario, mode, rounds: own.length, medianUs: of('cpuUsPerRequest'), gcUs: of('gcUsPerRequest'), gcPer1k: of('gcPer1k'), loadUs: of('loadCpuUsPerRequest') };
         if (mode === 'bare') {
           out.push(base);
           continue;
