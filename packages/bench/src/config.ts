@@ -87,3 +87,25 @@ export function benchConfig(full: boolean): BenchConfig {
     seed: 20_240_611,
   };
 }
+
+/**
+ * `--smoke`: the quick run shrunk until it takes a minute or two even on a
+ * busy machine. It checks that every section runs end to end and renders;
+ * its numbers mean nothing.
+ */
+export function smokeConfig(base: BenchConfig): BenchConfig {
+  const scenarios = Object.fromEntries(
+    Object.entries(base.scenarios).map(([name, sc]) => [name, { ...sc, warmup: Math.ceil(sc.warmup / 10), warmupMaxChunks: 1, requests: Math.ceil(sc.requests / 20) }]),
+  ) as Record<ScenarioName, ScenarioConfig>;
+  return {
+    ...base,
+    rounds: 2,
+    slices: 1,
+    scenarios,
+    otherNodes: [],
+    memory: { ...base.memory, rounds: 1, connections: 500 },
+    growth: { warmup: 500, requests: 2_000, checkpoints: 2 },
+    importCost: { rounds: 3 },
+    bootstrapResamples: 200,
+  };
+}

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchConfig, SCENARIO_NAMES } from './config.js';
+import { benchConfig, SCENARIO_NAMES, smokeConfig } from './config.js';
 import { measureCore } from './coreEvents.js';
 import { measureCpu, type CpuSample } from './cpuPerRequest.js';
 import { H2_MODE_NAMES } from './h2Modes.js';
@@ -21,17 +21,18 @@ import { renderCpuOnly, renderText, writeResults, type Results } from './report.
 import { setUpPinning } from './serverControl.js';
 import { judgeHttp2, judgeImportCost, judgeResolution, judgeTargets, summarizeCpu, summarizeMemory } from './summary.js';
 
-const USAGE = 'usage: pnpm bench [--full] [--node <major or version of the server, default 24>] [--only cpu]';
+const USAGE = 'usage: pnpm bench [--full | --smoke] [--node <major or version of the server, default 24>] [--only cpu]';
 const args = process.argv.slice(2);
 const full = args.includes('--full');
+const smoke = args.includes('--smoke');
 const nodeArg = args.includes('--node') ? args[args.indexOf('--node') + 1] : undefined;
 const cpuOnly = args.includes('--only') && args[args.indexOf('--only') + 1] === 'cpu';
-const unknown = args.filter((a, i) => !['--full', '--node', '--only'].includes(a) && !['--node', '--only'].includes(args[i - 1]!));
-if (unknown.length > 0 || (args.includes('--only') && !cpuOnly)) {
+const unknown = args.filter((a, i) => !['--full', '--smoke', '--node', '--only'].includes(a) && !['--node', '--only'].includes(args[i - 1]!));
+if (unknown.length > 0 || (args.includes('--only') && !cpuOnly) || (full && smoke)) {
   console.error(`unknown argument(s): ${unknown.join(' ')}\n${USAGE}`);
   process.exit(2);
 }
-const config = benchConfig(full);
+const config = smoke ? smokeConfig(benchConfig(false)) : benchConfig(full);
 /** The modes measured on the other Node majors: the baseline, the floor, Lifeline's two ways in, and on-finished. */
 const OTHER_NODE_MODES = ['bare', 'handwritten', 'lifeline-instrument', 'lifeline-track', 'on-finished'] as const;
 const started = performance.now();
@@ -51,7 +52,7 @@ writeFileSync(filePath, randomBytes(64 * 1024));
 
 try {
   const pinning = setUpPinning();
-  log(`${full ? 'full' : 'quick'} run; ${pinning.note}`);
+  log(`${full ? 'full' : smoke ? 'smoke (numbers meaningless)' : 'quick'} run; ${pinning.note}`);
   // The servers run on the current LTS when it is unpacked (pnpm test:node --install-only), else on this node.
   const serverNode: NodeBinary = findNode(nodeArg ?? '24') ?? { path: process.execPath, version: process.version };
   if (nodeArg !== undefined && serverNode.path === process.execPath && !process.version.startsWith(`v${nodeArg}`)) throw new Error(`node ${nodeArg} not found`);
@@ -96,7 +97,7 @@ try {
       cpuModel: cpus()[0]?.model ?? 'unknown',
       cores,
       date: new Date().toISOString(),
-      command: `pnpm bench${full ? ' --full' : ''}`,
+      command: `pnpm bench ${args.join(' ')}`.trimEnd(),
       pinning: pinning.note,
       loadAverageStart,
       loadAverageEnd: loadavg(),
