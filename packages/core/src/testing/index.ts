@@ -10,3 +10,4 @@ export {
   type EventSequenceOptions,
   type RegistryStep,
 } from './arbitraries.js';
+export { runRegistryScript, type ScriptTarget } from './runRegistryScript.js';
