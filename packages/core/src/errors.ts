@@ -109,3 +109,30 @@ export class UncompilableMachineError extends LifelineError {
     this.name = 'UncompilableMachineError';
   }
 }
+
+/**
+ * A leak check found a leak: `checkTransportForLeaks` (`@lifeline/core/testing`)
+ * or `checkNoLeaks` (`@lifeline/node-adapter/testing`). The message says it in
+ * plain words: what the clients did, shrunk by fast-check to a small case, and
+ * what remained in flight. `cause` holds what failed inside the run.
+ *
+ * @example
+ * ```ts
+ * await expect(checkTransportForLeaks(subject)).rejects.toThrow(LeakError);
+ * ```
+ */
+export class LeakError extends LifelineError {
+  static {
+    brandErrorClass(this, 'LIFELINE_LEAK');
+  }
+  declare readonly code: 'LIFELINE_LEAK';
+  /** fast-check's seed and path: pass them back as `seed` and `replayPath` to replay this counterexample. */
+  readonly seed: number;
+  readonly replayPath: string | undefined;
+  constructor(message: string, seed: number, replayPath: string | undefined, cause: unknown) {
+    super('LIFELINE_LEAK', message, { cause });
+    this.name = 'LeakError';
+    this.seed = seed;
+    this.replayPath = replayPath;
+  }
+}

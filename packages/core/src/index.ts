@@ -20,6 +20,7 @@ export {
 export {
   InvalidArgumentError,
   InvalidOptionsError,
+  LeakError,
   LifelineError,
   UncompilableMachineError,
   type LifelineErrorCode,

@@ -12,3 +12,4 @@
 export { connectionTable } from './connectionTable.generated.js';
 export { brandErrorClass } from './errors.js';
 export { checkOptions, option, type OptionIssue, type OptionProblem, type OptionRule, type OptionRules } from './options.js';
+export { clientRuns, plural, RunLeak, runLeakCheck, settled, type LeakCheck } from './testing/runLeakCheck.js';

@@ -7,6 +7,7 @@ const surface: Record<string, readonly string[]> = {
   '@lifeline/core': [
     'InvalidArgumentError',
     'InvalidOptionsError',
+    'LeakError',
     'LifelineError',
     'UncompilableMachineError',
     'closeReasons',
@@ -36,17 +37,29 @@ const surface: Record<string, readonly string[]> = {
   ],
   '@lifeline/core/replay': ['createReplayer', 'replay'],
   '@lifeline/core/testing': [
+    'DispatchCommand',
+    'OpenCommand',
+    'SubscribeCommand',
+    'UnsubscribeCommand',
+    'checkRegistryModel',
+    'checkTransportForLeaks',
+    'clientEndingArbitrary',
     'connectionEventArbitrary',
     'errorInfoArbitrary',
     'eventSequenceArbitrary',
     'expectedOutcome',
+    'nextModelState',
+    'pickId',
     'progressEventArbitrary',
+    'registryCommands',
+    'registryModelSetup',
     'registryScriptArbitrary',
+    'runRegistryScript',
     'terminalEventArbitrary',
     'transportArbitrary',
   ],
   // For the other Lifeline packages only; documented as such in the module.
-  '@lifeline/core/internal': ['brandErrorClass', 'checkOptions', 'connectionTable', 'option'],
+  '@lifeline/core/internal': ['RunLeak', 'brandErrorClass', 'checkOptions', 'clientRuns', 'connectionTable', 'option', 'plural', 'runLeakCheck', 'settled'],
 };
 
 const entries: Record<string, () => Promise<object>> = {

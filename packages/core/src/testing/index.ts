@@ -17,3 +17,11 @@ export { OpenCommand } from './model-based/OpenCommand.js';
 export { SubscribeCommand } from './model-based/SubscribeCommand.js';
 export { UnsubscribeCommand } from './model-based/UnsubscribeCommand.js';
 export { checkRegistryModel, registryCommands, registryModelSetup, type RegistryModelSetup } from './registryModel.js';
+export {
+  checkTransportForLeaks,
+  clientEndingArbitrary,
+  type CheckTransportForLeaksOptions,
+  type CheckTransportForLeaksReport,
+  type ClientEnding,
+  type LeakCheckSubject,
+} from './checkTransportForLeaks.js';
