@@ -75,7 +75,15 @@ const rules = {
   describe: option.function('a function (ending) => string'),
 };
 
-/** The generated endings: shrinking goes towards fewer clients, `finish`, and fewer steps. */
+/**
+ * The endings {@link checkTransportForLeaks} generates: `finish`, or `leave` /
+ * `error` after 0 to `maxSteps` steps. They shrink towards `finish` and fewer steps.
+ *
+ * @example
+ * ```ts
+ * fc.sample(clientEndingArbitrary(3), 3); // [{ kind: 'leave', after: 2 }, { kind: 'finish' }, { kind: 'error', after: 0 }]
+ * ```
+ */
 export function clientEndingArbitrary(maxSteps = 5): fc.Arbitrary<ClientEnding> {
   const after = fc.nat({ max: maxSteps });
   return fc.oneof(

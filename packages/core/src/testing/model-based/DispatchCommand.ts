@@ -6,6 +6,12 @@ import { agree, nextModelState, pickId, type ModelledRegistry, type RegistryMode
  * Dispatches an event to an opened id (in flight or long released) or to one
  * never issued, and checks the returned state, the release (exactly once, at
  * the first terminal fact), the size, and that every live subscriber heard it.
+ *
+ * @example
+ * ```ts
+ * // Only events to opened ids, never to unknown ones:
+ * const dispatches = fc.tuple(fc.nat(), connectionEventArbitrary()).map(([pick, event]) => new DispatchCommand(pick, false, event));
+ * ```
  */
 export class DispatchCommand implements fc.Command<RegistryModel, RegistryReal<ModelledRegistry>> {
   constructor(

@@ -2,7 +2,14 @@ import type fc from 'fast-check';
 import type { Transport } from '@lifeline/core';
 import { agree, type ModelledRegistry, type RegistryModel, type RegistryReal } from './model.js';
 
-/** Opens a connection: a new id, in state `open`, one more in flight. */
+/**
+ * Opens a connection: a new id, in state `open`, one more in flight.
+ *
+ * @example
+ * ```ts
+ * const commands = [fc.constantFrom('websocket', 'tcp').map((t) => new OpenCommand(t)), ...registryCommands().slice(1)];
+ * ```
+ */
 export class OpenCommand implements fc.Command<RegistryModel, RegistryReal<ModelledRegistry>> {
   constructor(readonly transport: Transport) {}
   check(): boolean {

@@ -1,7 +1,14 @@
 import type fc from 'fast-check';
 import type { ModelledRegistry, RegistryModel, RegistryReal } from './model.js';
 
-/** Subscribes a transition listener; a throwing one must not disturb anything else. */
+/**
+ * Subscribes a transition listener; a throwing one must not disturb anything else.
+ *
+ * @example
+ * ```ts
+ * const commands = [...registryCommands(), fc.constant(new SubscribeCommand(true))]; // more throwing listeners
+ * ```
+ */
 export class SubscribeCommand implements fc.Command<RegistryModel, RegistryReal<ModelledRegistry>> {
   constructor(readonly throws: boolean) {}
   check(): boolean {

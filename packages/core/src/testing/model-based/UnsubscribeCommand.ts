@@ -1,7 +1,14 @@
 import type fc from 'fast-check';
 import type { ModelledRegistry, RegistryModel, RegistryReal } from './model.js';
 
-/** Unsubscribes one of the live subscribers, twice: the second call must be harmless. */
+/**
+ * Unsubscribes one of the live subscribers, twice: the second call must be harmless.
+ *
+ * @example
+ * ```ts
+ * const commands = [...registryCommands(), fc.nat().map((pick) => new UnsubscribeCommand(pick))];
+ * ```
+ */
 export class UnsubscribeCommand implements fc.Command<RegistryModel, RegistryReal<ModelledRegistry>> {
   constructor(readonly pick: number) {}
   check(model: Readonly<RegistryModel>): boolean {

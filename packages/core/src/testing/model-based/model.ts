@@ -43,7 +43,14 @@ export interface RegistryReal<R extends ModelledRegistry = ModelledRegistry> {
   listenerErrors: number;
 }
 
-/** The model's answer for one event to an in-flight connection. */
+/**
+ * The model's answer for one event to an in-flight connection.
+ *
+ * @example
+ * ```ts
+ * nextModelState('open', { type: 'DATA', bytesSent: 10 }); // 'streaming'
+ * ```
+ */
 export function nextModelState(state: 'open' | 'streaming', event: ConnectionEvent): 'open' | 'streaming' | ConnectionOutcome {
   switch (event.type) {
     case 'FINISH':
@@ -60,7 +67,14 @@ export function nextModelState(state: 'open' | 'streaming', event: ConnectionEve
   }
 }
 
-/** Picks an id for a dispatch: an opened one (in flight or released) or one never issued. */
+/**
+ * Picks an id for a dispatch: an opened one (in flight or released) or one never issued.
+ *
+ * @example
+ * ```ts
+ * pickId(model, 7, false); // model.opened[7 % model.opened.length], or 1_000_007 before any open
+ * ```
+ */
 export function pickId(model: RegistryModel, pick: number, unknown: boolean): ConnectionId {
   if (unknown || model.opened.length === 0) return 1_000_000 + pick;
   return model.opened[pick % model.opened.length]!;
