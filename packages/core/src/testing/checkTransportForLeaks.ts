@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { checkOptions, option } from '@lifeline/core/internal';
+// Through the internal entry (a self-reference), so that the loop and its RunLeak class exist once in the bundles.
+import { checkOptions, clientRuns, option, plural, RunLeak, runLeakCheck, settled } from '@lifeline/core/internal';
 import { hasMethods, invalidArgument } from './arguments.js';
-import { clientRuns, plural, RunLeak, runLeakCheck, settled } from './runLeakCheck.js';
 
 /**
  * How one generated client ends its exchange, in a transport's own terms

@@ -1,6 +1,9 @@
 import type * as FastCheck from 'fast-check';
 import { LeakError } from '@lifeline/core';
 
+// The core builds without Node's or the DOM's types; every runtime a test runner runs on has a setTimeout.
+declare const setTimeout: (callback: () => void, ms: number) => unknown;
+
 /**
  * Why a run leaked, in words. Thrown by a run of {@link runLeakCheck}, it
  * becomes the headline of the `LeakError`; any other throw is reported as a
@@ -90,7 +93,7 @@ export function clientRuns<T>(fc: Pick<typeof FastCheck, 'array'>, client: FastC
 /** Polls `condition` every 5 ms for up to `ms`; resolves to its last value. */
 export async function settled(condition: () => boolean, ms: number): Promise<boolean> {
   const start = Date.now();
-  while (!condition() && Date.now() - start < ms) await new Promise((resolve) => setTimeout(resolve, 5));
+  while (!condition() && Date.now() - start < ms) await new Promise<void>((resolve) => setTimeout(resolve, 5));
   return condition();
 }
 
