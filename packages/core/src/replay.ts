@@ -274,12 +274,16 @@ function neverOpenedProblem(id: ConnectionId, entry: NeverOpened, headMissing: b
  * Replays an event log: a pure fold of its records into a fresh registry.
  * Accepts the whole NDJSON text or an iterable of lines. Malformed or invalid
  * lines are reported with their line number and reason; the valid lines around
- * them are still applied.
+ * them are still applied. Events for a connection whose open record is not in
+ * the log (a log whose head was cut off) cannot be applied: they are reported
+ * as one `never-opened` problem per connection, naming its lines, and are not
+ * counted as late events (those come after a release the log shows).
  *
  * @example
  * ```ts
  * const { registry, problems } = replay(fs.readFileSync('events.ndjson', 'utf8'));
  * registry.list(); // what was in flight when the log ends
+ * problems.filter((p) => p.kind === 'never-opened'); // connections opened before the log's first line
  * ```
  */
 export function replay<M = unknown>(input: string | Iterable<string>, options: ReplayOptions = {}): ReplayResult<M> {
