@@ -32,14 +32,11 @@ export const EXPORTER_MODE_DESCRIPTIONS: Record<ExporterMode, string> = {
   prometheus: 'collectPrometheusMetrics(registry) on a prom-client Registry: aggregated in place',
 };
 
+/** Rounds; requests run untimed first in each child (so the timed ones run optimized code), then timed ones. */
 export interface ExporterCostConfig {
   readonly rounds: number;
-  /** Requests run untimed first in each child, so the timed ones run optimized code. */
   readonly warmup: number;
-  /** Timed requests per mode per round. */
   readonly requests: number;
-  readonly bootstrapResamples: number;
-  readonly seed: number;
 }
 
 export interface ExporterCostRow {
@@ -52,6 +49,7 @@ export interface ExporterCostRow {
 
 export interface ExporterCostResult {
   readonly config: ExporterCostConfig;
+  readonly node: string;
   readonly rows: readonly ExporterCostRow[];
   /** ns per request, by mode, one entry per round. */
   readonly samples: Record<ExporterMode, number[]>;
@@ -143,14 +141,18 @@ function sample(mode: ExporterMode, warmup: number, n: number): Promise<number> 
   });
 }
 
-export async function measureExporterCost(config: ExporterCostConfig, log: (line: string) => void): Promise<ExporterCostResult> {
-  const random = mulberry32(config.seed);
+export async function measureExporterCost(
+  config: ExporterCostConfig,
+  stats: { readonly bootstrapResamples: number; readonly seed: number },
+  log: (line: string) => void,
+): Promise<ExporterCostResult> {
+  const random = mulberry32(stats.seed);
   const samples = Object.fromEntries(EXPORTER_MODES.map((m) => [m, [] as number[]])) as Record<ExporterMode, number[]>;
   for (let round = 0; round < config.rounds; round++) {
     for (const mode of shuffled(EXPORTER_MODES, random)) samples[mode].push(await sample(mode, config.warmup, config.requests));
     log(`exporter cost round ${round + 1}/${config.rounds}: ${EXPORTER_MODES.map((m) => `${m} ${samples[m].at(-1)!.toFixed(0)} ns`).join(', ')}`);
   }
-  const options = { resamples: config.bootstrapResamples, seed: config.seed };
+  const options = { resamples: stats.bootstrapResamples, seed: stats.seed };
   const rows = EXPORTER_MODES.map((mode): ExporterCostRow => {
     const nsPerRequest = median(samples[mode]);
     if (mode === 'none') return { mode, nsPerRequest };
@@ -163,5 +165,5 @@ export async function measureExporterCost(config: ExporterCostConfig, log: (line
       ratio: { median: median(ratios), ci: bootstrapMedianCI(ratios, options) },
     };
   });
-  return { config, rows, samples };
+  return { config, node: process.version, rows, samples };
 }
