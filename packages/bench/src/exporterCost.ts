@@ -18,7 +18,8 @@ import { fileURLToPath } from 'node:url';
 import { createRegistry, type ConnectionEvent, type Registry } from '@lifeline/core';
 import { createHttpServerMetricProducer, recordHttpServerMetrics } from '@lifeline/node-adapter/otel';
 import { collectPrometheusMetrics } from '@lifeline/node-adapter/prometheus';
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { IdleReader } from './idleReader.js';
 import { Registry as PromRegistry } from 'prom-client';
 import { bootstrapMedianCI, median, mulberry32, pairDifferences, pairRatios, shuffled, type Interval } from './stats.js';
 
@@ -53,16 +54,6 @@ export interface ExporterCostResult {
   readonly rows: readonly ExporterCostRow[];
   /** ns per request, by mode, one entry per round. */
   readonly samples: Record<ExporterMode, number[]>;
-}
-
-/** A reader that is never collected: what is measured is recording, not export. */
-class IdleReader extends MetricReader {
-  protected override onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected override onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
 }
 
 const FINISH: ConnectionEvent = Object.freeze({ type: 'FINISH' });

@@ -12,7 +12,8 @@ import { createRegistry, type Registry } from '@lifeline/core';
 import { instrument, sendFile, track } from '@lifeline/node-adapter';
 import { createHttpServerMetricProducer } from '@lifeline/node-adapter/otel';
 import { collectPrometheusMetrics } from '@lifeline/node-adapter/prometheus';
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { IdleReader } from './idleReader.js';
 import { Registry as PromRegistry } from 'prom-client';
 
 export const MODE_NAMES = [
@@ -77,16 +78,6 @@ export function serveFileByHand(res: ServerResponse, file: StaticFile): void {
 
 function viaSendFile(res: ServerResponse, file: StaticFile): void {
   void sendFile(res, file.path);
-}
-
-/** A reader that is never collected: the modes measure what recording costs a request, not an export. */
-class IdleReader extends MetricReader {
-  protected override onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected override onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
 }
 
 function lifelineInstrument(journalSize: number | undefined, metrics?: (registry: Registry) => void): ServerMode {

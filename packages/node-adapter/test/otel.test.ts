@@ -214,6 +214,8 @@ describe.each(['meter', 'producer'] as const)('the OpenTelemetry HTTP server met
     await get(t.port, '/ok');
     await waitForReleases(t, 2);
     expect((await durationPoints(sdk.read)).reduce((n, p) => n + p.count, 0)).toBe(1);
+    // Requests open at stop would never fall again: active requests are no longer reported.
+    expect(((await sdk.read('http.server.active_requests')) as SumMetricData | undefined)?.dataPoints ?? []).toEqual([]);
   });
 
 });

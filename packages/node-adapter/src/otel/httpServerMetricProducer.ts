@@ -48,7 +48,11 @@ export interface HttpServerMetricsCollection {
 export interface HttpServerMetricProducer {
   /** What the reader calls when it collects: the metrics aggregated since the producer was created. */
   collect(options?: { timeoutMillis?: number }): Promise<HttpServerMetricsCollection>;
-  /** Unsubscribes; requests already open are no longer recorded, and what was recorded is still collected. */
+  /**
+   * Unsubscribes; requests already open are no longer recorded. The durations
+   * recorded are still collected; `active_requests` is no longer reported
+   * (as when a meter's callback is removed), since it could no longer fall.
+   */
   stop(): void;
 }
 
@@ -83,18 +87,22 @@ export function createHttpServerMetricProducer(options?: HttpServerMetricsOption
     release: (series, seconds) => table.record(series.row, seconds),
   });
   const startTime = hrNow();
+  let stopped = false;
   return {
     collect() {
       const endTime = hrNow();
       return Promise.resolve({
         resourceMetrics: {
           resource: undefined as never,
-          scopeMetrics: [{ scope: SCOPE, metrics: [durationData(table, watch.releases, startTime, endTime), activeData(watch.open, startTime, endTime)] }],
+          scopeMetrics: [{ scope: SCOPE, metrics: [durationData(table, watch.releases, startTime, endTime), activeData(stopped ? [] : watch.open, startTime, endTime)] }],
         },
         errors: [],
       });
     },
-    stop: watch.stop,
+    stop() {
+      stopped = true;
+      watch.stop();
+    },
   };
 }
 
