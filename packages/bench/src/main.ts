@@ -13,11 +13,12 @@ import { join } from 'node:path';
 import { benchConfig } from './config.js';
 import { measureCore } from './coreEvents.js';
 import { measureCpu } from './cpuPerRequest.js';
+import { measureExporterCost } from './exporterCost.js';
 import { measureImportCost } from './importCost.js';
 import { measureGrowth, measureInFlight } from './memory.js';
 import { renderText, writeResults, type Results } from './report.js';
 import { setUpPinning } from './serverControl.js';
-import { judgeImportCost, judgeTargets, summarizeCpu, summarizeMemory } from './summary.js';
+import { judgeExporterCost, judgeImportCost, judgeTargets, summarizeCpu, summarizeMemory } from './summary.js';
 
 const KNOWN_FLAGS = ['--full'];
 const unknown = process.argv.slice(2).filter((a) => !KNOWN_FLAGS.includes(a));
@@ -53,6 +54,8 @@ try {
   const growthControl = await measureGrowth(config, filePath, pinning, log, 'bare');
   log('core events (packages/core/bench/core.bench.ts)…');
   const core = await measureCore(full);
+  log('exporter cost per request, in process…');
+  const exporterCost = await measureExporterCost(config.exporterCost, config, log);
   const cpuSummary = summarizeCpu(cpu.samples, config);
   const memorySummary = summarizeMemory(memorySamples, config);
   const results: Results = {
@@ -74,7 +77,8 @@ try {
     growthControl,
     core,
     importCost,
-    targets: [...judgeTargets(cpuSummary, memorySummary, growth, growthControl, cpu.samples, config), judgeImportCost(importCost)],
+    exporterCost,
+    targets: [...judgeTargets(cpuSummary, memorySummary, growth, growthControl, cpu.samples, config), judgeImportCost(importCost), ...judgeExporterCost(exporterCost)],
   };
   process.stdout.write(renderText(results));
   const dir = new URL('../../../bench-results/', import.meta.url);
