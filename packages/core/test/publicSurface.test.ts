@@ -52,7 +52,7 @@ const surface: Record<string, readonly string[]> = {
     'transportArbitrary',
   ],
   // For the other Lifeline packages only; documented as such in the module.
-  '@lifeline/core/internal': ['brandErrorClass', 'checkOptions', 'connectionTable', 'option'],
+  '@lifeline/core/internal': ['bindToCaller', 'brandErrorClass', 'checkOptions', 'connectionTable', 'option'],
 };
 
 const entries: Record<string, () => Promise<object>> = {
