@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 
 const surface: Record<string, readonly string[]> = {
   '@lifeline/core': [
+    'ConnectionEndedError',
     'InvalidArgumentError',
     'InvalidOptionsError',
     'LeakError',
@@ -12,6 +13,7 @@ const surface: Record<string, readonly string[]> = {
     'UncompilableMachineError',
     'closeReasons',
     'connectionEventTypes',
+    'createMachineRegistry',
     'createRegistry',
     'errorReasons',
     'toErrorInfo',
@@ -26,11 +28,15 @@ const surface: Record<string, readonly string[]> = {
     'dataEventSchema',
     'errorEventSchema',
     'errorInfoSchema',
+    'eventDetailSchema',
     'eventRecordSchema',
     'finishEventSchema',
     'functionOption',
     'headersEventSchema',
     'logRecordSchema',
+    'machineEventRecordSchema',
+    'machineEventSchema',
+    'machineLogRecordSchema',
     'openRecordSchema',
     'parseOptions',
     'requestEndEventSchema',
@@ -59,7 +65,7 @@ const surface: Record<string, readonly string[]> = {
     'transportArbitrary',
   ],
   // For the other Lifeline packages only; documented as such in the module.
-  '@lifeline/core/internal': ['RunLeak', 'brandErrorClass', 'checkOptions', 'clientRuns', 'connectionTable', 'option', 'plural', 'runLeakCheck', 'settled'],
+  '@lifeline/core/internal': ['RunLeak', 'bindToCaller', 'brandErrorClass', 'checkOptions', 'clientRuns', 'connectionTable', 'option', 'plural', 'runLeakCheck', 'settled'],
 };
 
 const entries: Record<string, () => Promise<object>> = {
