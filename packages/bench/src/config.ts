@@ -51,6 +51,8 @@ export interface BenchConfig {
   readonly growth: { readonly warmup: number; readonly requests: number; readonly checkpoints: number };
   /** Rounds of the import cost section; each round imports every module once, each in a fresh process. */
   readonly importCost: { readonly rounds: number };
+  /** The in-process exporter cost section (exporterCost.ts): rounds, and requests per child untimed then timed. */
+  readonly exporterCost: { readonly rounds: number; readonly warmup: number; readonly requests: number };
   readonly bootstrapResamples: number;
   readonly seed: number;
 }
@@ -83,6 +85,7 @@ export function benchConfig(full: boolean): BenchConfig {
     },
     growth: { warmup: scale(5_000, 10_000), requests: scale(40_000, 200_000), checkpoints: 4 },
     importCost: { rounds: scale(15, 31) },
+    exporterCost: { rounds: scale(7, 21), warmup: 100_000, requests: scale(300_000, 1_000_000) },
     bootstrapResamples: 2_000,
     seed: 20_240_611,
   };
@@ -106,6 +109,7 @@ export function smokeConfig(base: BenchConfig): BenchConfig {
     memory: { ...base.memory, rounds: 1, connections: 500 },
     growth: { warmup: 500, requests: 2_000, checkpoints: 2 },
     importCost: { rounds: 3 },
+    exporterCost: { rounds: 2, warmup: 10_000, requests: 30_000 },
     bootstrapResamples: 200,
   };
 }

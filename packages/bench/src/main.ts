@@ -13,13 +13,14 @@ import { join } from 'node:path';
 import { benchConfig, SCENARIO_NAMES, smokeConfig } from './config.js';
 import { measureCore } from './coreEvents.js';
 import { measureCpu, type CpuSample } from './cpuPerRequest.js';
+import { measureExporterCost } from './exporterCost.js';
 import { H2_MODE_NAMES } from './h2Modes.js';
 import { findNode, type NodeBinary } from './nodes.js';
 import { measureImportCost } from './importCost.js';
 import { measureGrowth, measureInFlight } from './memory.js';
 import { renderCpuOnly, renderText, writeResults, type Results } from './report.js';
 import { setUpPinning } from './serverControl.js';
-import { judgeHttp2, judgeImportCost, judgeResolution, judgeTargets, summarizeCpu, summarizeMemory } from './summary.js';
+import { judgeExporterCost, judgeHttp2, judgeImportCost, judgeResolution, judgeTargets, summarizeCpu, summarizeMemory } from './summary.js';
 
 const USAGE = 'usage: pnpm bench [--full | --smoke] [--node <major or version of the server, default 24>] [--only cpu]';
 const args = process.argv.slice(2);
@@ -89,6 +90,8 @@ try {
   const growthControl = await measureGrowth(config, filePath, pinning, log, 'bare');
   log('core events (packages/core/bench/core.bench.ts)…');
   const core = await measureCore(full);
+  log('exporter cost per request, in process…');
+  const exporterCost = await measureExporterCost(config.exporterCost, config, log);
   const memorySummary = summarizeMemory(memorySamples, config);
   const results: Results = {
     environment: {
@@ -110,11 +113,13 @@ try {
     growthControl,
     core,
     importCost: importCost!,
+    exporterCost,
     targets: [
       judgeResolution(cpuSummary, config),
       ...judgeTargets(cpuSummary, memorySummary, growth, growthControl, cpu.samples, config),
       ...judgeHttp2(cpu.samples, config),
       judgeImportCost(importCost!),
+      ...judgeExporterCost(exporterCost),
     ],
   };
   process.stdout.write(renderText(results));

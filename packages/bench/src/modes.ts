@@ -10,9 +10,10 @@ import onFinished from 'on-finished';
 import onFinishedDropIn from '@lifeline/on-finished';
 import { createRegistry, type Registry } from '@lifeline/core';
 import { instrument, sendFile, track } from '@lifeline/node-adapter';
-import { recordHttpServerMetrics } from '@lifeline/node-adapter/otel';
+import { createHttpServerMetricProducer } from '@lifeline/node-adapter/otel';
 import { collectPrometheusMetrics } from '@lifeline/node-adapter/prometheus';
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { IdleReader } from './idleReader.js';
 import { Registry as PromRegistry } from 'prom-client';
 
 export const MODE_NAMES = [
@@ -34,7 +35,7 @@ export const MODE_DESCRIPTIONS: Record<ModeName, string> = {
   'lifeline-instrument': 'instrument(server, { journalSize: 0 })',
   'lifeline-instrument-journal8': 'instrument(server) (default journal, 8 events)',
   'lifeline-track': 'track(req, res, { registry }) in the handler, registry journalSize 0',
-  'lifeline-otel': 'lifeline-instrument + recordHttpServerMetrics(meter) on an SDK MeterProvider (reader never exports)',
+  'lifeline-otel': 'lifeline-instrument + createHttpServerMetricProducer() on an SDK MetricReader (never collected); bench:exporters measures the Meter path',
   'lifeline-prometheus': 'lifeline-instrument + collectPrometheusMetrics(registry) on a prom-client Registry (never scraped)',
   'on-finished': 'onFinished(res, cb) deleting from a Map',
   'onfinished-dropin': 'the same with @lifeline/on-finished in place of on-finished',
@@ -79,16 +80,6 @@ function viaSendFile(res: ServerResponse, file: StaticFile): void {
   void sendFile(res, file.path);
 }
 
-/** A reader that is never collected: the modes measure what recording costs a request, not an export. */
-class IdleReader extends MetricReader {
-  protected override onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected override onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
 function lifelineInstrument(journalSize: number | undefined, metrics?: (registry: Registry) => void): ServerMode {
   let registry: Registry | undefined;
   return {
@@ -131,8 +122,8 @@ export function createMode(name: ModeName): ServerMode {
       return lifelineInstrument(undefined);
     case 'lifeline-otel':
       return lifelineInstrument(0, (registry) => {
-        const meter = new MeterProvider({ readers: [new IdleReader()] }).getMeter('lifeline-bench');
-        recordHttpServerMetrics(meter, { registry });
+        const producer = createHttpServerMetricProducer({ registry });
+        new MeterProvider({ readers: [new IdleReader({ metricProducers: [producer] })] });
       });
     case 'lifeline-prometheus':
       return lifelineInstrument(0, (registry) => void collectPrometheusMetrics(registry, { register: new PromRegistry() }));

@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import type { BenchConfig } from './config.js';
 import { SCENARIO_NAMES } from './config.js';
 import type { CoreResult } from './coreEvents.js';
+import { EXPORTER_MODE_DESCRIPTIONS, type ExporterCostResult } from './exporterCost.js';
 import type { ImportCostResult } from './importCost.js';
 import type { CpuSample } from './cpuPerRequest.js';
 import type { GrowthResult, InFlightSample } from './memory.js';
@@ -45,6 +46,7 @@ export interface Results {
   readonly growthControl: GrowthResult;
   readonly core: CoreResult;
   readonly importCost: ImportCostResult;
+  readonly exporterCost: ExporterCostResult;
   readonly targets: readonly TargetResult[];
 }
 
@@ -118,6 +120,7 @@ function tables(r: Results): Table[] {
     rows: r.core.rows.map((row) => [row.mode, row.nsPerEvent.toFixed(1), Math.round(row.eventsPerSecond).toLocaleString('en-US'), `${row.compiledIsFasterBy.toFixed(1)}×`]),
   });
   out.push(importCostTable(r.importCost));
+  out.push(exporterCostTable(r.exporterCost));
   out.push({
     title: 'Targets',
     head: ['target', 'wanted', 'measured', 'verdict'],
@@ -151,6 +154,26 @@ export function renderCpuOnly(summary: readonly CpuSummary[], other: readonly Cp
   lines.push(GC_NOTE, '');
   for (const t of targets) lines.push(`${t.name}: wanted ${t.target}; measured ${t.measured} — ${t.met ? 'met' : 'NOT met'}${t.note ? ` (${t.note})` : ''}`);
   return lines.join('\n') + '\n';
+}
+
+function exporterCostTable(r: ExporterCostResult): Table {
+  return {
+    title: `Exporter cost per request, in process (exporterCost.ts) — ${r.config.requests.toLocaleString('en-US')} requests after ${r.config.warmup.toLocaleString('en-US')} warm-up, a fresh process per sample, ${r.config.rounds} paired rounds, CPU time`,
+    head: ['mode', 'ns/req (median)', 'Δ ns vs none: median [95% CI]', 'ratio to none [95% CI]', 'what'],
+    align: ['l', 'r', 'r', 'r', 'l'],
+    rows: r.rows.map((row) => [
+      row.mode,
+      row.nsPerRequest.toFixed(0),
+      row.diffNs ? `${signed(row.diffNs.median, 0)} [${signed(row.diffNs.ci.low, 0)}, ${signed(row.diffNs.ci.high, 0)}]` : 'baseline',
+      row.ratio ? `${row.ratio.median.toFixed(2)} [${row.ratio.ci.low.toFixed(2)}, ${row.ratio.ci.high.toFixed(2)}]` : '',
+      EXPORTER_MODE_DESCRIPTIONS[row.mode],
+    ]),
+  };
+}
+
+/** The exporter cost section alone, as text (`bench:exporters`). */
+export function renderExporterCost(r: ExporterCostResult): string {
+  return renderTable(exporterCostTable(r)).join('\n');
 }
 
 function renderTable(t: Table): string[] {

@@ -7,6 +7,7 @@
 import type { BenchConfig, ScenarioName } from './config.js';
 import { SCENARIO_NAMES } from './config.js';
 import type { CpuSample } from './cpuPerRequest.js';
+import type { ExporterCostResult } from './exporterCost.js';
 import { IMPORT_BUDGET_MS, type ImportCostResult } from './importCost.js';
 import type { GrowthResult, InFlightSample } from './memory.js';
 import type { ModeName } from './modes.js';
@@ -248,6 +249,22 @@ export function judgeImportCost(importCost: ImportCostResult): TargetResult {
     met,
     ...(!met && diff.median <= IMPORT_BUDGET_MS ? { note: 'the median is within budget, the interval is not: a loaded machine widens it' } : {}),
   };
+}
+
+/** The in-process cost of each aggregating exporter against the same +1 µs budget as the hello targets. */
+export function judgeExporterCost(result: ExporterCostResult): TargetResult[] {
+  return result.rows
+    .filter((row) => row.mode === 'otel-producer' || row.mode === 'prometheus')
+    .map((row) => {
+      const diff = row.diffNs!;
+      return {
+        name: `in process: ${row.mode} over none`,
+        target: '≤ +1000 ns per request',
+        measured: `${signed(diff.median, 0)} ns (95% CI ${signed(diff.ci.low, 0)} to ${signed(diff.ci.high, 0)}); ratio ${row.ratio!.median.toFixed(2)}`,
+        met: diff.median <= 1000,
+        ...(diff.ci.low <= 1000 && diff.ci.high > 1000 ? { note: 'the CI straddles the bound: not conclusive at this many rounds' } : {}),
+      };
+    });
 }
 
 export function signed(x: number, digits = 2): string {

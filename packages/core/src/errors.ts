@@ -104,8 +104,68 @@ export class UncompilableMachineError extends LifelineError {
     brandErrorClass(this, 'LIFELINE_UNCOMPILABLE_MACHINE');
   }
   declare readonly code: 'LIFELINE_UNCOMPILABLE_MACHINE';
-  constructor(message: string) {
+  /** The offending state's name, when one state is to blame. */
+  readonly state: string | undefined;
+  constructor(message: string, state?: string) {
     super('LIFELINE_UNCOMPILABLE_MACHINE', message);
     this.name = 'UncompilableMachineError';
+    this.state = state;
+  }
+}
+
+/**
+ * The reason a connection handle's `signal` aborts with: the connection was
+ * released. Named `'AbortError'`, like the errors `fetch` and timers reject
+ * with when aborted, so ordinary abort checks work on it.
+ *
+ * @example
+ * ```ts
+ * handle.signal.addEventListener('abort', () => {
+ *   const reason = handle.signal.reason as ConnectionEndedError;
+ *   console.log(reason.outcome, reason.event.type);
+ * });
+ * ```
+ */
+export class ConnectionEndedError extends LifelineError {
+  static {
+    brandErrorClass(this, 'LIFELINE_CONNECTION_ENDED');
+  }
+  declare readonly code: 'LIFELINE_CONNECTION_ENDED';
+  /** The final state the connection was released in. */
+  readonly outcome: string;
+  /** The terminal fact that released it. */
+  readonly event: { readonly type: string };
+  constructor(outcome: string, event: { readonly type: string }) {
+    super('LIFELINE_CONNECTION_ENDED', `the connection ended (${outcome}, on ${event.type})`);
+    this.name = 'AbortError';
+    this.outcome = outcome;
+    this.event = event;
+  }
+}
+
+/**
+ * A leak check found a leak: `checkTransportForLeaks` (`@lifeline/core/testing`)
+ * or `checkNoLeaks` (`@lifeline/node-adapter/testing`). The message says it in
+ * plain words: what the clients did, shrunk by fast-check to a small case, and
+ * what remained in flight. `cause` holds what failed inside the run.
+ *
+ * @example
+ * ```ts
+ * await expect(checkTransportForLeaks(subject)).rejects.toThrow(LeakError);
+ * ```
+ */
+export class LeakError extends LifelineError {
+  static {
+    brandErrorClass(this, 'LIFELINE_LEAK');
+  }
+  declare readonly code: 'LIFELINE_LEAK';
+  /** fast-check's seed and path: pass them back as `seed` and `replayPath` to replay this counterexample. */
+  readonly seed: number;
+  readonly replayPath: string | undefined;
+  constructor(message: string, seed: number, replayPath: string | undefined, cause: unknown) {
+    super('LIFELINE_LEAK', message, { cause });
+    this.name = 'LeakError';
+    this.seed = seed;
+    this.replayPath = replayPath;
   }
 }

@@ -1,17 +1,60 @@
 // Shared code comes through the package's root (a self-reference): this subpath's bundle then uses the
 // root's classes and constants instead of carrying copies of them.
-import { connectionEventTypes, createRegistry, type LogRecord, type Registry, type RegistryOptions } from '@lifeline/core';
-import { logRecordSchema } from './logSchemas.js';
+import {
+  connectionEventTypes,
+  createMachineRegistry,
+  createRegistry,
+  type CompiledMachine,
+  type ConnectionEvent,
+  type ConnectionId,
+  type EventRecord,
+  type LogRecord,
+  type Registry,
+  type RegistryOptions,
+} from '@lifeline/core';
+import { logRecordSchema, machineLogRecordSchema } from './logSchemas.js';
 import { restoreOpen, type Restorable } from './restoreOpen.js';
 
-/** A log line that could not be applied as it stands. */
+/** What a {@link ReplayProblem} is about. */
+export type ReplayProblemKind =
+  /** The line is not JSON. */
+  | 'not-json'
+  /** The line is JSON but not a log record. */
+  | 'not-a-record'
+  /** An event record with odd fields, applied by its type as the live registry did. */
+  | 'applied-leniently'
+  /** A `seq` at or below the previous one: a duplicate or out-of-order line. */
+  | 'out-of-order'
+  /** An open record for an id already opened, or below an id already opened. */
+  | 'reopened'
+  /** Records missing between two lines (`seq` jumps). */
+  | 'gap'
+  /** The log does not start at `seq` 1: its first records are missing. */
+  | 'missing-head'
+  /**
+   * Events for a connection the live registry had opened, but whose open record is not in the log
+   * (cut off with the head, or lost in a gap). One problem per connection, naming its lines.
+   */
+  | 'never-opened';
+
+/** A log line (or, for `never-opened`, a connection's lines) that could not be applied as it stands. */
 export interface ReplayProblem {
-  /** 1-based line number in the input. */
+  readonly kind: ReplayProblemKind;
+  /** 1-based line number in the input: for `never-opened`, the connection's first line. */
   readonly line: number;
   readonly reason: string;
-  /** True when the line was not applied. Gaps in `seq` are reported but change nothing. */
+  /** True when the line was not applied. Gaps in `seq` and a missing head are reported but change nothing. */
   readonly skipped: boolean;
+  /** `never-opened` only: the connection's id in the live registry. */
+  readonly id?: ConnectionId;
+  /** `never-opened` only: the lines of its events, the first 10 at most (`events` says how many there are). */
+  readonly lines?: readonly number[];
+  /** `never-opened` only: how many of its events the log holds (none of them applied). */
+  readonly events?: number;
 }
+
+/** How many line numbers a `never-opened` problem lists, so that a huge log gives a bounded report. */
+const MAX_LINES_PER_CONNECTION = 10;
 
 /** The outcome of a replay. */
 export interface ReplayResult<M = unknown> {
@@ -25,9 +68,16 @@ export interface ReplayResult<M = unknown> {
 }
 
 /** Options of {@link createReplayer} and {@link replay}: those of the restored registry, minus `clock`. */
-export interface ReplayOptions extends Omit<RegistryOptions, 'clock' | 'onRecord'> {
+export interface ReplayOptions extends Omit<RegistryOptions, 'clock' | 'onRecord' | 'childEnd'> {
   /** The restored registry's clock once the replay is over. Default `Date.now`. */
   clock?: () => number;
+  /**
+   * The compiled machine whose registry wrote the log (`createMachineRegistry`).
+   * Default: the connection machine. Its events are checked for a string `type`
+   * and a JSON `detail` only; types the machine does not know count as ignored, as they did live.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any machine's table
+  machine?: CompiledMachine<string, string, any, string>;
 }
 
 /** An incremental replay: push lines as they arrive (e.g. from `readline`), then read the result. */
@@ -66,31 +116,54 @@ function describeZodIssues(issues: readonly { path: PropertyKey[]; message: stri
 export function createReplayer<M = unknown>(options: ReplayOptions = {}): Replayer<M> {
   let replaying = false;
   let now = 0;
+  const { machine, ...registryOptions } = options;
   const after = options.clock ?? Date.now;
-  const registry = createRegistry<M>({
-    ...options,
+  const restoredOptions = {
+    ...registryOptions,
     journalSize: options.journalSize ?? 0,
     clock: () => (replaying ? now : after()),
-  });
+  };
+  const registry: Registry<M> =
+    machine === undefined ? createRegistry<M>(restoredOptions) : (createMachineRegistry(machine, restoredOptions) as unknown as Registry<M>);
+  const recordSchema = machine === undefined ? logRecordSchema : machineLogRecordSchema;
   const problems: ReplayProblem[] = [];
   let lineNumber = 0;
   let applied = 0;
   let lastSeq = 0;
   let lastAt: number | undefined;
+  let headMissing = false;
+  // Ids are issued 1, 2, 3...: every id below the first one the log opens was opened before the log's first
+  // line. Until an open shows up, an event to a small id of a headless log may be either; it waits in `pending`.
+  let firstOpened: ConnectionId | undefined;
+  const neverOpened = new Map<ConnectionId, NeverOpened>();
+  const pending = new Map<ConnectionId, NeverOpened & { readonly event: ConnectionEvent }>();
 
-  const apply = (record: LogRecord): string | undefined => {
-    if (record.seq <= lastSeq) return `seq ${record.seq} does not follow ${lastSeq} (duplicate or out-of-order line)`;
-    now = record.at;
+  const withClock = <T>(at: number, run: () => T): T => {
+    now = at;
     replaying = true;
     try {
-      if (record.kind === 'event') registry.dispatch(record.id, record.event);
-      else if (!(registry as unknown as Restorable<M>)[restoreOpen](record.id, record.transport, record.meta as M, record.at)) {
-        return `connection ${record.id} is opened again or out of order`;
-      }
+      return run();
     } finally {
       replaying = false;
     }
-    return undefined;
+  };
+
+  /** Where an event to a connection that is not in flight belongs: a missing open, undecided, or the registry's own count. */
+  const classify = (record: EventRecord): 'never-opened' | 'pending' | undefined => {
+    const id = record.id;
+    if (!Number.isSafeInteger(id) || id < 1 || registry.state(id) !== undefined) return undefined;
+    if (firstOpened !== undefined) return id < firstOpened ? 'never-opened' : undefined;
+    // Each open takes a seq, so an id at or above this record's seq had not been issued yet: an unknown id.
+    return headMissing && id < record.seq ? 'pending' : undefined;
+  };
+
+  /** The first open decides the pending events: below its id they lost their open; the others went to unknown ids. */
+  const settlePending = (opened: ConnectionId, at: number) => {
+    for (const [id, entry] of pending) {
+      if (id < opened) neverOpened.set(id, entry);
+      else withClock(at, () => { for (let i = 0; i < entry.count; i++) registry.dispatch(id, entry.event); });
+    }
+    pending.clear();
   };
 
   return {
@@ -101,10 +174,10 @@ export function createReplayer<M = unknown>(options: ReplayOptions = {}): Replay
       try {
         json = JSON.parse(line);
       } catch (error) {
-        problems.push({ line: lineNumber, reason: `not JSON: ${(error as Error).message}`, skipped: true });
+        problems.push({ kind: 'not-json', line: lineNumber, reason: `not JSON: ${(error as Error).message}`, skipped: true });
         return;
       }
-      const parsed = logRecordSchema.safeParse(json);
+      const parsed = recordSchema.safeParse(json);
       let record: LogRecord;
       if (parsed.success) record = parsed.data as LogRecord;
       else {
@@ -113,32 +186,100 @@ export function createReplayer<M = unknown>(options: ReplayOptions = {}): Replay
         const lenient = asLenientEventRecord(json);
         const reason = `not a log record: ${describeZodIssues(parsed.error.issues)}`;
         if (lenient === undefined) {
-          problems.push({ line: lineNumber, reason, skipped: true });
+          problems.push({ kind: 'not-a-record', line: lineNumber, reason, skipped: true });
           return;
         }
-        problems.push({ line: lineNumber, reason: `${reason}; applied by its event type, as the live registry did`, skipped: false });
+        problems.push({ kind: 'applied-leniently', line: lineNumber, reason: `${reason}; applied by its event type, as the live registry did`, skipped: false });
         record = lenient;
       }
-      const gapFrom = lastSeq;
-      const refused = apply(record);
-      if (refused !== undefined) {
-        problems.push({ line: lineNumber, reason: refused, skipped: true });
+      if (record.seq <= lastSeq) {
+        problems.push({ kind: 'out-of-order', line: lineNumber, reason: `seq ${record.seq} does not follow ${lastSeq} (duplicate or out-of-order line)`, skipped: true });
         return;
       }
-      if (gapFrom !== 0 && record.seq > gapFrom + 1) {
-        problems.push({
+      // Said once the line is taken: a refused line leaves the gap to be reported at the next one.
+      let missing: ReplayProblem | undefined;
+      if (lastSeq === 0 && record.seq > 1) {
+        missing = {
+          kind: 'missing-head',
           line: lineNumber,
-          reason: `seq jumps from ${gapFrom} to ${record.seq}: ${record.seq - gapFrom - 1} record(s) missing`,
+          reason: `the log starts at seq ${record.seq}: the ${record.seq - 1} record(s) before it are missing`,
           skipped: false,
-        });
+        };
+      } else if (lastSeq !== 0 && record.seq > lastSeq + 1) {
+        missing = {
+          kind: 'gap',
+          line: lineNumber,
+          reason: `seq jumps from ${lastSeq} to ${record.seq}: ${record.seq - lastSeq - 1} record(s) missing`,
+          skipped: false,
+        };
       }
+      if (missing?.kind === 'missing-head') headMissing = true;
+      if (record.kind === 'event') {
+        const orphan = classify(record);
+        if (orphan !== undefined) {
+          if (missing !== undefined) problems.push(missing);
+          lastSeq = record.seq;
+          const into = orphan === 'pending' ? pending : neverOpened;
+          const entry = into.get(record.id) ?? { lines: [], count: 0, end: undefined, event: record.event };
+          noteEvent(entry, record.event, lineNumber);
+          into.set(record.id, entry);
+          return;
+        }
+        withClock(record.at, () => registry.dispatch(record.id, record.event));
+      } else {
+        if (firstOpened === undefined && pending.size > 0 && Number.isSafeInteger(record.id) && record.id >= 1) settlePending(record.id, record.at);
+        const restored = withClock(record.at, () => (registry as unknown as Restorable<M>)[restoreOpen](record.id, record.transport, record.meta as M, record.at));
+        if (!restored) {
+          problems.push({ kind: 'reopened', line: lineNumber, reason: `connection ${record.id} is opened again or out of order`, skipped: true });
+          return;
+        }
+        firstOpened ??= record.id;
+      }
+      if (missing !== undefined) problems.push(missing);
       lastSeq = record.seq;
       lastAt = record.at;
       applied++;
     },
     result() {
-      return { registry, problems: [...problems], applied, lastAt };
+      // Undecided events at the end: no open ever came to tell, and each id is below the number of records before
+      // it, so the live registry could have issued it in the missing head. Reported, since none could be applied.
+      const orphans = [...neverOpened, ...pending].map(([id, entry]) => neverOpenedProblem(id, entry, headMissing));
+      const all = [...problems, ...orphans].sort((a, b) => a.line - b.line);
+      return { registry, problems: all, applied, lastAt };
     },
+  };
+}
+
+/** What replay keeps of the events of a connection whose open record is not in the log: bounded, whatever the log's size. */
+interface NeverOpened {
+  readonly lines: number[];
+  count: number;
+  /** The first fact that would have ended it, had it been opened. */
+  end: { readonly type: string; readonly line: number } | undefined;
+}
+
+const ENDING_TYPES = new Set(['FINISH', 'CLOSE', 'ERROR']);
+
+function noteEvent(entry: NeverOpened, event: ConnectionEvent, line: number): void {
+  entry.count++;
+  if (entry.lines.length < MAX_LINES_PER_CONNECTION) entry.lines.push(line);
+  if (entry.end === undefined && ENDING_TYPES.has(event.type)) entry.end = { type: event.type, line };
+}
+
+function neverOpenedProblem(id: ConnectionId, entry: NeverOpened, headMissing: boolean): ReplayProblem {
+  const where = headMissing ? 'its open record is before the first line (the head of the log is missing)' : 'its open record is missing from the log';
+  const more = entry.count > entry.lines.length ? ` and ${entry.count - entry.lines.length} more` : '';
+  const ending = entry.end === undefined ? 'none of them ends it' : `it ended with ${entry.end.type} at line ${entry.end.line}`;
+  return {
+    kind: 'never-opened',
+    line: entry.lines[0]!,
+    reason:
+      `connection ${id} was never opened in this log (${where}): ` +
+      `its ${entry.count} event(s) were not applied, at line(s) ${entry.lines.join(', ')}${more}; ${ending}`,
+    skipped: true,
+    id,
+    lines: [...entry.lines],
+    events: entry.count,
   };
 }
 
@@ -146,12 +287,16 @@ export function createReplayer<M = unknown>(options: ReplayOptions = {}): Replay
  * Replays an event log: a pure fold of its records into a fresh registry.
  * Accepts the whole NDJSON text or an iterable of lines. Malformed or invalid
  * lines are reported with their line number and reason; the valid lines around
- * them are still applied.
+ * them are still applied. Events for a connection whose open record is not in
+ * the log (a log whose head was cut off) cannot be applied: they are reported
+ * as one `never-opened` problem per connection, naming its lines, and are not
+ * counted as late events (those come after a release the log shows).
  *
  * @example
  * ```ts
  * const { registry, problems } = replay(fs.readFileSync('events.ndjson', 'utf8'));
  * registry.list(); // what was in flight when the log ends
+ * problems.filter((p) => p.kind === 'never-opened'); // connections opened before the log's first line
  * ```
  */
 export function replay<M = unknown>(input: string | Iterable<string>, options: ReplayOptions = {}): ReplayResult<M> {

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ConnectionEvent } from '../src/events.js';
-import { eventSequenceArbitrary, expectedOutcome, registryScriptArbitrary } from '../src/testing/index.js';
-import { fakeClockRegistry, runScript, TERMINAL_TYPES } from './fixtures.js';
+import { eventSequenceArbitrary, expectedOutcome, registryScriptArbitrary, runRegistryScript } from '../src/testing/index.js';
+import { fakeClockRegistry, TERMINAL_TYPES } from './fixtures.js';
 
 const RUNS = { numRuns: 1_000 };
 
@@ -45,7 +45,7 @@ describe('DESIGN invariant 2: no double release, no release before a terminal fa
           expect(TERMINAL_TYPES.has(c.event.type)).toBe(true);
           released.set(c.id, (released.get(c.id) ?? 0) + 1);
         });
-        const opened = runScript(registry, clock, script);
+        const opened = runRegistryScript(registry, script, clock);
         for (const count of released.values()) expect(count).toBe(1);
         // Whatever was not released is still in flight, and vice versa.
         for (const id of opened) expect(registry.state(id) === undefined).toBe(released.has(id));
@@ -104,9 +104,8 @@ describe('DESIGN invariant 3: odd facts never throw on the hot path; they are co
             return ignored++; // HEADERS twice, or a type the machine does not know
           };
           const orig = registry.dispatch.bind(registry);
-          const opened = runScript(
+          const opened = runRegistryScript(
             {
-              ...registry,
               open: (o) => {
                 const id = registry.open(o);
                 issued.add(id);
@@ -117,9 +116,9 @@ describe('DESIGN invariant 3: odd facts never throw on the hot path; they are co
                 model(id, event);
                 return orig(id, event);
               },
-            } as typeof registry,
-            clock,
+            },
             script,
+            clock,
           );
           for (const [id, event] of oddities) {
             model(id, event);

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { toNdjsonLine, type LogRecord } from '../src/log.js';
 import type { Registry } from '../src/registry.js';
 import { createReplayer, replay } from '../src/replay.js';
-import { registryScriptArbitrary } from '../src/testing/index.js';
-import { fakeClockRegistry, runScript } from './fixtures.js';
+import { registryScriptArbitrary, runRegistryScript } from '../src/testing/index.js';
+import { fakeClockRegistry } from './fixtures.js';
 
 function liveWithLog() {
   const log: string[] = [];
@@ -19,7 +19,7 @@ describe('DESIGN invariant 5: replaying the log reproduces the live registry', (
     fc.assert(
       fc.property(registryScriptArbitrary({ maxSteps: 80 }), (script) => {
         const { registry, clock, log } = liveWithLog();
-        runScript(registry, clock, script);
+        runRegistryScript(registry, script, clock);
         const replayed = replay(log.join(''), { clock: () => clock.now });
         expect(replayed.problems).toEqual([]);
         expect(view(replayed.registry)).toEqual(view(registry));
@@ -32,7 +32,7 @@ describe('DESIGN invariant 5: replaying the log reproduces the live registry', (
     fc.assert(
       fc.property(registryScriptArbitrary({ maxSteps: 40 }), fc.nat(), (script, cut) => {
         const { registry, clock, log } = liveWithLog();
-        runScript(registry, clock, script);
+        runRegistryScript(registry, script, clock);
         const replayer = createReplayer({ clock: () => clock.now });
         const k = log.length === 0 ? 0 : cut % log.length;
         for (const line of log.slice(0, k)) replayer.push(line.trimEnd());
@@ -67,11 +67,11 @@ describe('replay reports bad lines and keeps the good ones', () => {
       lines[3],
     ].join('\n');
     const { registry, problems, applied } = replay(input);
-    expect(problems.map((p) => [p.line, p.skipped])).toEqual([
-      [2, true],
-      [4, true],
-      [5, true],
-      [9, true],
+    expect(problems.map((p) => [p.line, p.kind, p.skipped])).toEqual([
+      [2, 'not-json', true],
+      [4, 'not-a-record', true],
+      [5, 'not-a-record', true],
+      [9, 'out-of-order', true],
     ]);
     expect(problems[0]!.reason).toMatch(/^not JSON/);
     expect(problems[1]!.reason).toMatch(/event/);
@@ -91,9 +91,9 @@ describe('replay reports bad lines and keeps the good ones', () => {
     registry.dispatch(a, { type: 'FINISH', bytesSent: 10.5 });
     registry.dispatch(b, { type: 'CLOSE', reason: 'whatever' } as never);
     const replayed = replay(log.join(''));
-    expect(replayed.problems.map((p) => [p.line, p.skipped])).toEqual([
-      [3, false],
-      [4, false],
+    expect(replayed.problems.map((p) => [p.line, p.kind, p.skipped])).toEqual([
+      [3, 'applied-leniently', false],
+      [4, 'applied-leniently', false],
     ]);
     expect(replayed.problems[0]!.reason).toMatch(/applied by its event type/);
     expect(view(replayed.registry)).toEqual(view(registry));
@@ -111,17 +111,127 @@ describe('replay reports bad lines and keeps the good ones', () => {
 
   it('reports a gap in seq without skipping the line', () => {
     const { problems, applied } = replay([lines[0]!, lines[2]!.replace('"seq":3', '"seq":7')]);
-    expect(problems).toEqual([{ line: 2, reason: 'seq jumps from 1 to 7: 5 record(s) missing', skipped: false }]);
+    expect(problems).toEqual([{ kind: 'gap', line: 2, reason: 'seq jumps from 1 to 7: 5 record(s) missing', skipped: false }]);
     expect(applied).toBe(2);
   });
 
   it('refuses a connection opened twice', () => {
     const { problems } = replay([lines[0]!, lines[0]!.replace('"seq":1', '"seq":2')]);
-    expect(problems).toEqual([{ line: 2, reason: 'connection 1 is opened again or out of order', skipped: true }]);
+    expect(problems).toEqual([{ kind: 'reopened', line: 2, reason: 'connection 1 is opened again or out of order', skipped: true }]);
   });
 
   it('an empty log gives an empty registry', () => {
     const { registry, problems, applied, lastAt } = replay('');
     expect([registry.size, problems.length, applied, lastAt]).toEqual([0, 0, 0, undefined]);
+  });
+});
+
+const ENDS = new Set(['FINISH', 'CLOSE', 'ERROR']);
+
+describe('replay of a log whose first lines are missing', () => {
+  it('reports exactly the connections whose open was cut off and that still have events, naming their lines, and counts only the rest as late or unknown', () => {
+    fc.assert(
+      fc.property(registryScriptArbitrary({ maxSteps: 60 }), fc.nat(), (script, cutSeed) => {
+        const { registry, clock, log } = liveWithLog();
+        runRegistryScript(registry, script, clock);
+        const k = cutSeed % (log.length + 1);
+        const records = log.map((line) => JSON.parse(line) as LogRecord);
+        const opened = (rs: LogRecord[]) => new Set(rs.filter((r) => r.kind === 'open').map((r) => r.id));
+        const cut = opened(records.slice(0, k));
+        const kept = opened(records.slice(k));
+        // The expected report, from the records alone: lines (1-based in the cut log) of each cut connection's events;
+        // late events are those after a connection's first ending in the kept log; unknown ones go to ids never opened.
+        const expected = new Map<number, number[]>();
+        const ended = new Set<number>();
+        let late = 0;
+        let unknown = 0;
+        records.slice(k).forEach((r, i) => {
+          if (r.kind !== 'event') return;
+          if (cut.has(r.id)) expected.set(r.id, [...(expected.get(r.id) ?? []), i + 1]);
+          else if (!kept.has(r.id)) unknown++;
+          else if (ended.has(r.id)) late++;
+          else if (ENDS.has(r.event.type)) ended.add(r.id);
+        });
+
+        const replayed = replay(log.slice(k).join(''), { clock: () => clock.now });
+        const neverOpened = replayed.problems.filter((p) => p.kind === 'never-opened');
+        const others = replayed.problems.filter((p) => p.kind !== 'never-opened').map((p) => p.kind);
+        expect(neverOpened.map((p) => p.id)).toEqual([...expected.keys()]);
+        for (const p of neverOpened) {
+          const lines = expected.get(p.id!)!;
+          expect([p.line, p.lines, p.events, p.skipped]).toEqual([lines[0], lines.slice(0, 10), lines.length, true]);
+          expect(p.reason).toContain(`connection ${p.id} was never opened in this log`);
+        }
+        expect(others).toEqual(k > 0 && k < log.length ? ['missing-head'] : []);
+        expect(replayed.registry.list()).toEqual(registry.list().filter((c) => !cut.has(c.id)));
+        const stats = replayed.registry.stats();
+        expect([stats.lateEvents, stats.unknownEvents]).toEqual([late, unknown]);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('says how a cut-off connection ended, so that an errored one does not disappear', () => {
+    const log = [
+      { seq: 3, id: 1, at: 5, kind: 'event', event: { type: 'HEADERS', status: 200 } },
+      { seq: 4, id: 3, at: 6, kind: 'open', transport: 'websocket' },
+      { seq: 5, id: 1, at: 7, kind: 'event', event: { type: 'ERROR', reason: 'stream-error', error: { name: 'Error', message: 'boom' } } },
+      { seq: 6, id: 1, at: 8, kind: 'event', event: { type: 'FINISH' } },
+      { seq: 7, id: 3, at: 9, kind: 'event', event: { type: 'FINISH' } },
+      { seq: 8, id: 3, at: 10, kind: 'event', event: { type: 'DATA', bytesSent: 1 } },
+    ].map((r) => JSON.stringify(r));
+    const { problems, registry, applied } = replay(log);
+    expect(problems).toEqual([
+      { kind: 'missing-head', line: 1, reason: 'the log starts at seq 3: the 2 record(s) before it are missing', skipped: false },
+      {
+        kind: 'never-opened',
+        line: 1,
+        reason:
+          'connection 1 was never opened in this log (its open record is before the first line (the head of the log is missing)): ' +
+          'its 3 event(s) were not applied, at line(s) 1, 3, 4; it ended with ERROR at line 3',
+        skipped: true,
+        id: 1,
+        lines: [1, 3, 4],
+        events: 3,
+      },
+    ]);
+    expect(applied).toBe(3);
+    // The genuine late event (DATA after connection 3's FINISH) is still counted as late; the cut one's are not.
+    expect([registry.stats().lateEvents, registry.stats().released.finished, registry.stats().released.errored]).toEqual([1, 1, 0]);
+  });
+
+  it('lists at most 10 lines of a cut-off connection and says how many more there are', () => {
+    const log = Array.from({ length: 25 }, (_, i) => JSON.stringify({ seq: 10 + i, id: 2, at: i, kind: 'event', event: { type: 'DATA', bytesSent: i } }));
+    const [head, orphan] = replay(log).problems;
+    expect(head!.kind).toBe('missing-head');
+    expect([orphan!.lines, orphan!.events]).toEqual([[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 25]);
+    expect(orphan!.reason).toMatch(/at line\(s\) 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 15 more; none of them ends it$/);
+  });
+
+  it('tells a cut-off connection from an id never issued by the first open that follows', () => {
+    const log = [
+      { seq: 10, id: 2, at: 1, kind: 'event', event: { type: 'DATA', bytesSent: 1 } },
+      // Id 5 is below this record's seq but at or above the first open's id (3): never issued when it was sent.
+      { seq: 11, id: 5, at: 2, kind: 'event', event: { type: 'FINISH' } },
+      { seq: 12, id: 40, at: 3, kind: 'event', event: { type: 'FINISH' } },
+      { seq: 13, id: 3, at: 4, kind: 'open', transport: 'tcp' },
+    ].map((r) => JSON.stringify(r));
+    const { problems, registry } = replay(log);
+    expect(problems.map((p) => [p.kind, p.id])).toEqual([
+      ['missing-head', undefined],
+      ['never-opened', 2],
+    ]);
+    expect([registry.stats().unknownEvents, registry.stats().lateEvents, registry.size]).toEqual([2, 0, 1]);
+  });
+
+  it('a complete log that sends events to ids it never opened reports nothing: those ids were never issued', () => {
+    const log = [
+      { seq: 1, id: 7, at: 1, kind: 'event', event: { type: 'FINISH' } },
+      { seq: 2, id: 1, at: 2, kind: 'open', transport: 'tcp' },
+      { seq: 3, id: 0, at: 3, kind: 'event', event: { type: 'FINISH' } },
+    ].map((r) => JSON.stringify(r));
+    const { problems, registry } = replay(log);
+    expect(problems).toEqual([]);
+    expect(registry.stats().unknownEvents).toBe(2);
   });
 });

@@ -113,28 +113,8 @@ export class PathRefusedError extends LifelineError {
   }
 }
 
-/**
- * `checkNoLeaks` found a leak. The message says it in plain words: what the
- * clients did (which behaviour, which path), and what remained (entries in
- * your `inFlight()` count, connections in the registry, files left open).
- * `cause` holds fast-check's own report (seed, path, shrink count).
- *
- * @example
- * ```ts
- * await expect(checkNoLeaks(handler, { inFlight })).rejects.toThrow(LeakError);
- * ```
- */
-export class LeakError extends LifelineError {
-  /** fast-check's seed and path: pass them back as `seed` and `replayPath` to replay this counterexample. */
-  readonly seed: number;
-  readonly replayPath: string | undefined;
-  constructor(message: string, seed: number, replayPath: string | undefined, cause: unknown) {
-    super('LIFELINE_LEAK', message, { cause });
-    this.name = 'LeakError';
-    this.seed = seed;
-    this.replayPath = replayPath;
-  }
-}
+// The leak checks of both packages throw the same class: it lives in the core, next to the transport-neutral check.
+export { LeakError } from '@lifeline/core';
 
 /**
  * `checkNoLeaks` passed, but an ending it was asked to exercise never

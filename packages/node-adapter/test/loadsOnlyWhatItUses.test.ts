@@ -20,9 +20,10 @@ function run(code: string, forbidden: readonly string[]): Promise<{ ok: boolean;
   });
 }
 
-const HEAVY = ['xstate', 'zod'];
+// fast-check is a test-time peer: only the testing subpaths may load it.
+const HEAVY = ['xstate', 'zod', 'fast-check'];
 
-describe('the everyday entry points load neither XState nor zod', () => {
+describe('the everyday entry points load neither XState, zod nor fast-check', () => {
   it('@lifeline/core: import, createRegistry with options, open and release a connection', async () => {
     const { ok, output } = await run(
       `const { createRegistry } = await import('@lifeline/core');
@@ -69,14 +70,20 @@ describe('the everyday entry points load neither XState nor zod', () => {
     expect(ok, output).toBe(true);
   });
 
-  it('the guard works: the machine subpath loads XState, replay loads zod, and both are refused', async () => {
-    const machine = await run(`await import('@lifeline/core/machine');`, ['xstate']);
+  it('the guard works: the machine subpath loads XState, replay loads zod, the core\'s testing subpath fast-check, and each is refused', async () => {
+    // Four fresh processes: started together, they cost one's wall time.
+    const [machine, replay, testing, https] = await Promise.all([
+      run(`await import('@lifeline/core/machine');`, ['xstate']),
+      run(`await import('@lifeline/core/replay');`, ['zod']),
+      run(`await import('@lifeline/core/testing');`, ['fast-check']),
+      run(`await import('node:https');`, ['node:https']),
+    ]);
     expect(machine.ok).toBe(false);
     expect(machine.output).toContain('forbidden import: xstate');
-    const replay = await run(`await import('@lifeline/core/replay');`, ['zod']);
     expect(replay.ok).toBe(false);
     expect(replay.output).toContain('forbidden import: zod');
-    const https = await run(`await import('node:https');`, ['node:https']);
+    expect(testing.ok).toBe(false);
+    expect(testing.output).toContain('forbidden import: fast-check');
     expect(https.ok).toBe(false);
     expect(https.output).toContain('forbidden import: node:https');
   });

@@ -4,7 +4,7 @@ import { metrics } from '@opentelemetry/api';
 import { MeterProvider, MetricReader, type HistogramMetricData, type MetricData, type SumMetricData } from '@opentelemetry/sdk-metrics';
 import { InvalidArgumentError, InvalidOptionsError } from '@lifeline/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DURATION_BUCKETS, recordHttpServerMetrics, type HttpServerMetrics } from '../src/otel/index.js';
+import { createHttpServerMetricProducer, DURATION_BUCKETS, recordHttpServerMetrics, type HttpServerMetricsOptions } from '../src/otel/index.js';
 import { h2close, h2connect } from './helpers/h2.js';
 import { queuedDeathReasons } from './helpers/nodePaths.js';
 import { get, rawClient, startHttp1, startHttp2, waitFor, waitForReleases } from './helpers/server.js';
@@ -19,15 +19,22 @@ class PullReader extends MetricReader {
   }
 }
 
-function startSdk() {
-  const reader = new PullReader();
+type Kind = 'meter' | 'producer';
+
+/**
+ * The SDK with one exporter of ours: recordHttpServerMetrics on one of its
+ * meters, or createHttpServerMetricProducer given to its reader.
+ */
+function startExporter(kind: Kind, options: HttpServerMetricsOptions) {
+  const producer = kind === 'producer' ? createHttpServerMetricProducer(options) : undefined;
+  const reader = new PullReader(producer === undefined ? {} : { metricProducers: [producer] });
   const provider = new MeterProvider({ readers: [reader] });
-  const meter = provider.getMeter('lifeline-test');
+  const recorder = producer ?? recordHttpServerMetrics(provider.getMeter('lifeline-test'), options);
   const read = async (name: string): Promise<MetricData | undefined> => {
     const { resourceMetrics } = await reader.collect();
     return resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === name);
   };
-  return { meter, read, shutdown: () => provider.shutdown() };
+  return { read, stop: () => recorder.stop(), shutdown: () => provider.shutdown() };
 }
 
 type Attrs = Record<string, unknown>;
@@ -73,13 +80,11 @@ function handler(req: http.IncomingMessage, res: http.ServerResponse): void {
   }
 }
 
-describe('recordHttpServerMetrics with the OpenTelemetry SDK over real 127.0.0.1 sockets', () => {
+describe.each(['meter', 'producer'] as const)('the OpenTelemetry HTTP server metrics through a %s, with the SDK over real 127.0.0.1 sockets', (kind) => {
   it('records every HTTP/1 request once, pipelined queues and mid-body aborts included, and active requests return to 0', async () => {
-    const sdk = startSdk();
     const t = await startHttp1(handler);
-    cleanups.push(sdk.shutdown, t.close);
-    const recorder = recordHttpServerMetrics(sdk.meter, { registry: t.instrumentation });
-    cleanups.push(recorder.stop);
+    const sdk = startExporter(kind, { registry: t.instrumentation });
+    cleanups.push(sdk.shutdown, t.close, sdk.stop);
 
     for (let i = 0; i < 4; i++) await get(t.port, '/ok');
     // Three pipelined requests: the first hangs, the two behind it wait in Node's queue, then the client leaves.
@@ -122,7 +127,6 @@ describe('recordHttpServerMetrics with the OpenTelemetry SDK over real 127.0.0.1
   });
 
   it('records HTTP/2 cancels as error.type cancelled, with protocol version 2, and active requests return to 0', async () => {
-    const sdk = startSdk();
     const t = await startHttp2({
       stream: (stream, headers) => {
         if (headers[':path'] === '/ok') {
@@ -134,9 +138,8 @@ describe('recordHttpServerMetrics with the OpenTelemetry SDK over real 127.0.0.1
         }
       },
     });
-    cleanups.push(sdk.shutdown, t.close);
-    const recorder = recordHttpServerMetrics(sdk.meter, { registry: t.registry });
-    cleanups.push(recorder.stop);
+    const sdk = startExporter(kind, { registry: t.registry });
+    cleanups.push(sdk.shutdown, t.close, sdk.stop);
     const session = await h2connect(t.port);
     cleanups.push(() => h2close(session));
 
@@ -171,15 +174,13 @@ describe('recordHttpServerMetrics with the OpenTelemetry SDK over real 127.0.0.1
   });
 
   it('uses the advised buckets, maps unknown methods to _OTHER, and sets http.route only from the route function', async () => {
-    const sdk = startSdk();
     const t = await startHttp1(handler);
     const other = await startHttp1(handler);
-    cleanups.push(sdk.shutdown, t.close, other.close);
-    const recorder = recordHttpServerMetrics(sdk.meter, {
+    const sdk = startExporter(kind, {
       registry: t.registry,
       route: ({ url }) => (url?.startsWith('/ok') ? '/ok' : undefined),
     });
-    cleanups.push(recorder.stop);
+    cleanups.push(sdk.shutdown, t.close, other.close, sdk.stop);
 
     await get(t.port, '/ok?user=1', { method: 'PROPFIND' });
     await get(t.port, '/ok?user=2');
@@ -190,6 +191,13 @@ describe('recordHttpServerMetrics with the OpenTelemetry SDK over real 127.0.0.1
     const metric = (await sdk.read('http.server.request.duration')) as HistogramMetricData;
     expect(metric.descriptor.unit).toBe('s');
     expect(metric.dataPoints[0]!.value.buckets.boundaries).toEqual(DURATION_BUCKETS);
+    for (const { value } of metric.dataPoints) {
+      expect(value.buckets.counts.reduce((a, b) => a + b, 0)).toBe(value.count);
+      expect(value.min).toBeGreaterThanOrEqual(0);
+      expect(value.max).toBeGreaterThanOrEqual(value.min!);
+      expect(value.sum).toBeGreaterThanOrEqual(value.min! * value.count);
+      expect(value.sum).toBeLessThanOrEqual(value.max! * value.count);
+    }
     expect(expand(await durationPoints(sdk.read)).map((a) => [a['http.request.method'], a['http.route']]).sort()).toEqual([
       ['GET', '/ok'],
       ['_OTHER', '/ok'],
@@ -197,20 +205,27 @@ describe('recordHttpServerMetrics with the OpenTelemetry SDK over real 127.0.0.1
   });
 
   it('records nothing after stop', async () => {
-    const sdk = startSdk();
     const t = await startHttp1(handler);
+    const sdk = startExporter(kind, { registry: t.registry });
     cleanups.push(sdk.shutdown, t.close);
-    const recorder: HttpServerMetrics = recordHttpServerMetrics(sdk.meter, { registry: t.registry });
     await get(t.port, '/ok');
-    recorder.stop();
+    await waitForReleases(t, 1);
+    sdk.stop();
     await get(t.port, '/ok');
     await waitForReleases(t, 2);
     expect((await durationPoints(sdk.read)).reduce((n, p) => n + p.count, 0)).toBe(1);
+    // Requests open at stop would never fall again: active requests are no longer reported.
+    expect(((await sdk.read('http.server.active_requests')) as SumMetricData | undefined)?.dataPoints ?? []).toEqual([]);
   });
 
+});
+
+describe('the OpenTelemetry exporters check their arguments', () => {
   it('rejects a missing meter and unknown options at the call', () => {
     expect(() => recordHttpServerMetrics(undefined as never)).toThrow(InvalidArgumentError);
     expect(() => recordHttpServerMetrics(metrics.getMeter('x'), { routes: () => '/' } as never)).toThrow(InvalidOptionsError);
     expect(() => recordHttpServerMetrics(metrics.getMeter('x'), { registry: {} as never })).toThrow(/registry/);
+    expect(() => createHttpServerMetricProducer({ routes: () => '/' } as never)).toThrow(/createHttpServerMetricProducer.*routes/);
+    expect(() => createHttpServerMetricProducer({ registry: {} as never })).toThrow(InvalidOptionsError);
   });
 });

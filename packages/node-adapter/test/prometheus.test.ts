@@ -1,9 +1,9 @@
 import type http from 'node:http';
-import { Registry as PromRegistry } from 'prom-client';
-import { createRegistry, InvalidArgumentError, InvalidOptionsError } from '@lifeline/core';
+import { AggregatorRegistry, Counter, Histogram, Registry as PromRegistry } from 'prom-client';
+import { createRegistry, InvalidArgumentError, InvalidOptionsError, type ConnectionEvent } from '@lifeline/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectionOf, startWatchdog } from '../src/index.js';
-import { collectPrometheusMetrics } from '../src/prometheus/index.js';
+import { collectPrometheusMetrics, DURATION_BUCKETS, metricNames } from '../src/prometheus/index.js';
 import { get, rawClient, startHttp1, waitFor, waitForReleases } from './helpers/server.js';
 
 let cleanups: (() => unknown)[] = [];
@@ -117,6 +117,62 @@ describe('collectPrometheusMetrics against a real prom-client Registry', () => {
     collectPrometheusMetrics(registry, { register: prom });
     registry.dispatch(registry.open(), { type: 'FINISH' });
     expect(sample(await prom.metrics(), 'lifeline_connections_released_total{transport="http1",outcome="finished",reason="none"}')).toBe(1);
+  });
+
+  it("writes the very text, JSON and cluster aggregate that prom-client's own Counter and Histogram write for the same releases", async () => {
+    // Durations on and between bounds, below the first and above the last, each ending kind.
+    const endings: [ConnectionEvent, number][] = [
+      [{ type: 'FINISH' }, 1],
+      [{ type: 'FINISH' }, 5],
+      [{ type: 'FINISH' }, 7],
+      [{ type: 'FINISH' }, 250],
+      [{ type: 'CLOSE', reason: 'aborted' }, 10_000],
+      [{ type: 'CLOSE', reason: 'aborted' }, 99_000],
+      [{ type: 'CLOSE', reason: 'reset' }, 30],
+      [{ type: 'ERROR', reason: 'timeout' }, 2_500],
+    ];
+    /** One worker: our collector on one prom-client registry, prom-client's own metrics fed the same releases on another. */
+    const worker = (count: number) => {
+      let now = 0;
+      const registry = createRegistry({ clock: () => now, journalSize: 0 });
+      const ours = new PromRegistry();
+      collectPrometheusMetrics(registry, { register: ours });
+      const theirs = new PromRegistry();
+      new Counter({ name: metricNames.released, help: 'Connections released, each exactly once, by transport, outcome and reason.', labelNames: ['transport', 'outcome', 'reason'], registers: [theirs] });
+      new Histogram({ name: metricNames.duration, help: 'Time from open to release of each connection, in seconds.', labelNames: ['transport', 'outcome'], buckets: [...DURATION_BUCKETS], registers: [theirs] });
+      const released = theirs.getSingleMetric(metricNames.released) as Counter;
+      const duration = theirs.getSingleMetric(metricNames.duration) as Histogram;
+      registry.onRelease((c) => {
+        const reason = c.event.type === 'CLOSE' || c.event.type === 'ERROR' ? c.event.reason : 'none';
+        released.inc({ transport: c.transport, outcome: c.outcome, reason });
+        duration.observe({ transport: c.transport, outcome: c.outcome }, c.duration / 1000);
+      });
+      for (const [event, ms] of endings.slice(0, count)) {
+        const id = registry.open({ transport: ms > 5_000 ? 'http2' : 'http1' });
+        now += ms;
+        registry.dispatch(id, event);
+      }
+      return { ours, theirs };
+    };
+    /** The released and duration metrics only: the other two are prom-client's own classes in both. */
+    const mine = (text: string) => text.split('\n\n').filter((block) => block.includes(metricNames.released) || block.includes(metricNames.duration)).join('\n\n');
+    const a = worker(endings.length);
+    const b = worker(5);
+    expect(mine(await a.ours.metrics())).toEqual(await a.theirs.metrics().then((t) => t.trimEnd()));
+    expect(mine(await a.ours.metrics())).toContain('lifeline_connection_duration_seconds_bucket{le="0.005",transport="http1",outcome="finished"} 2');
+    // prom-client's own values carry an empty exemplar slot; the collector records no exemplars.
+    const withoutExemplars = (m: { values: object[] }) => ({ ...m, values: m.values.map(({ exemplar: _, ...v }: { exemplar?: unknown }) => v) });
+    const json = async (r: PromRegistry) =>
+      (await r.getMetricsAsJSON()).filter((m) => m.name === metricNames.released || m.name === metricNames.duration).map(withoutExemplars);
+    expect(await json(a.ours)).toEqual(await json(a.theirs));
+    // What the primary of a cluster does with its workers' JSON.
+    const aggregate = async (regs: PromRegistry[]) => AggregatorRegistry.aggregate(await Promise.all(regs.map(json))).metrics();
+    expect(await aggregate([a.ours, b.ours])).toEqual(await aggregate([a.theirs, b.theirs]));
+    expect(await aggregate([a.ours, b.ours])).toContain('lifeline_connections_released_total{transport="http1",outcome="finished",reason="none"} 8');
+    // register.resetMetrics() starts the counts again, as it does for prom-client's own metrics.
+    a.ours.resetMetrics();
+    a.theirs.resetMetrics();
+    expect(mine(await a.ours.metrics())).toEqual(await a.theirs.metrics().then((t) => t.trimEnd()));
   });
 
   it('rejects a missing registry and a register that is not a prom-client Registry', () => {

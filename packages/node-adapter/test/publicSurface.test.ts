@@ -23,7 +23,7 @@ const surface: Record<string, readonly string[]> = {
     'wrapHandler',
   ],
   '@lifeline/node-adapter/testing': ['EndingNotExercisedError', 'LeakError', 'MissingPeerDependencyError', 'checkNoLeaks', 'descriptorsOpenOn', 'newDescriptors', 'openFileDescriptors', 'rawRequest', 'runKeepAlive', 'runRawClient'],
-  '@lifeline/node-adapter/otel': ['DURATION_BUCKETS', 'recordHttpServerMetrics'],
+  '@lifeline/node-adapter/otel': ['DURATION_BUCKETS', 'createHttpServerMetricProducer', 'recordHttpServerMetrics'],
   '@lifeline/node-adapter/prometheus': ['DURATION_BUCKETS', 'collectPrometheusMetrics', 'metricNames'],
 };
 

@@ -3,6 +3,7 @@ export {
   replay,
   type ReplayOptions,
   type ReplayProblem,
+  type ReplayProblemKind,
   type ReplayResult,
   type Replayer,
 } from '../replay.js';

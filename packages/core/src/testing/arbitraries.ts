@@ -15,7 +15,15 @@ import type { Transport } from '../registry.js';
 
 const bytes = () => fc.nat({ max: 1 << 24 });
 
-/** Any transport name, well-known ones most often. */
+/**
+ * Any transport name: one of the well-known ones (`http1`, `https`, `http2`,
+ * `websocket`, `tcp`) four times in five, else any string of 1 to 12 characters.
+ *
+ * @example
+ * ```ts
+ * fc.assert(fc.property(transportArbitrary(), (transport) => registry.state(registry.open({ transport })) === 'open'));
+ * ```
+ */
 export function transportArbitrary(): fc.Arbitrary<Transport> {
   return fc.oneof(
     { weight: 4, arbitrary: fc.constantFrom<Transport>('http1', 'https', 'http2', 'websocket', 'tcp') },
@@ -23,7 +31,16 @@ export function transportArbitrary(): fc.Arbitrary<Transport> {
   );
 }
 
-/** A plain error description as a transport would report it. */
+/**
+ * A plain error description as a transport would report it: a `name`
+ * (`Error`, `TypeError`, `AbortError`, `SystemError`), any `message` of up to
+ * 40 characters, and sometimes a Node-style `code` (`ECONNRESET`, `EPIPE`...).
+ *
+ * @example
+ * ```ts
+ * const error = fc.sample(errorInfoArbitrary(), 1)[0]; // { name: 'TypeError', message: '', code: 'EPIPE' }
+ * ```
+ */
 export function errorInfoArbitrary(): fc.Arbitrary<ErrorInfo> {
   return fc.record(
     {
@@ -35,7 +52,15 @@ export function errorInfoArbitrary(): fc.Arbitrary<ErrorInfo> {
   );
 }
 
-/** Facts that never end a connection: headers sent, body progress, request body read. */
+/**
+ * Facts that never end a connection: `HEADERS` (a status from 100 to 599, or
+ * none), `DATA` (a byte count up to 16 MiB) and `REQUEST_END` (a byte count, or none).
+ *
+ * @example
+ * ```ts
+ * fc.assert(fc.property(fc.array(progressEventArbitrary()), (events) => expectedOutcome(events) === undefined));
+ * ```
+ */
 export function progressEventArbitrary(): fc.Arbitrary<ConnectionEvent> {
   return fc.oneof(
     fc.record({ type: fc.constant('HEADERS' as const), status: fc.integer({ min: 100, max: 599 }) }, { requiredKeys: ['type'] }),
@@ -44,7 +69,16 @@ export function progressEventArbitrary(): fc.Arbitrary<ConnectionEvent> {
   );
 }
 
-/** Facts that end a connection: `FINISH`, `CLOSE` or `ERROR`, with any reason. */
+/**
+ * Facts that end a connection: `FINISH`, `CLOSE` with any of `closeReasons`,
+ * or `ERROR` with any of `errorReasons` and sometimes an {@link errorInfoArbitrary}
+ * error; each sometimes with a byte count.
+ *
+ * @example
+ * ```ts
+ * fc.assert(fc.property(terminalEventArbitrary(), (end) => { const id = registry.open(); registry.dispatch(id, end); return registry.state(id) === undefined; }));
+ * ```
+ */
 export function terminalEventArbitrary(): fc.Arbitrary<FinishEvent | CloseEvent | ErrorEvent> {
   return fc.oneof(
     fc.record({ type: fc.constant('FINISH' as const), bytesSent: bytes() }, { requiredKeys: ['type'] }),
@@ -59,7 +93,15 @@ export function terminalEventArbitrary(): fc.Arbitrary<FinishEvent | CloseEvent 
   );
 }
 
-/** Any valid connection event. */
+/**
+ * Any valid connection event: a progress fact or a terminal one, each as the
+ * arbitraries above generate it. Every value passes `connectionEventSchema`.
+ *
+ * @example
+ * ```ts
+ * fc.assert(fc.property(connectionEventArbitrary(), (event) => connectionEventSchema.safeParse(event).success));
+ * ```
+ */
 export function connectionEventArbitrary(): fc.Arbitrary<ConnectionEvent> {
   return fc.oneof(progressEventArbitrary(), terminalEventArbitrary());
 }
@@ -74,7 +116,12 @@ export interface EventSequenceOptions {
 
 /**
  * Sequences of facts for one connection, in any order, with duplicates and
- * facts after the end: what real transports deliver.
+ * facts after the end: what real transports deliver. With
+ * `terminal: 'required'` the sequence holds at least one terminal fact but
+ * need not end with one: any facts may follow the first (late progress,
+ * a second `FINISH`, a `CLOSE` after an `ERROR`). With `'forbidden'` it holds
+ * progress facts only. With `'any'` (default) it may hold either, or be empty.
+ * At most `maxLength` facts (default 12).
  *
  * @example
  * ```ts
@@ -115,8 +162,19 @@ export type RegistryStep =
   | { readonly kind: 'tick'; readonly ms: number };
 
 /**
- * Interleaved scripts over many connections: opens, facts to any opened id
- * (in flight or long released), facts to ids never issued, and clock ticks.
+ * Interleaved scripts over many connections, up to `maxSteps` steps (default
+ * 60): opens, facts to any opened id (in flight or long released: late
+ * facts), facts to ids never issued (from 1,000,000 up, or 0 and below), and
+ * clock ticks of up to 10 s. Run one with {@link runRegistryScript}.
+ *
+ * @example
+ * ```ts
+ * fc.assert(fc.property(registryScriptArbitrary(), (script) => {
+ *   const registry = createRegistry();
+ *   runRegistryScript(registry, script);
+ *   return registry.size === registry.stats().inFlight;
+ * }));
+ * ```
  */
 export function registryScriptArbitrary(options: { maxSteps?: number } = {}): fc.Arbitrary<RegistryStep[]> {
   const step: fc.Arbitrary<RegistryStep> = fc.oneof(
@@ -141,6 +199,11 @@ export function registryScriptArbitrary(options: { maxSteps?: number } = {}): fc
 /**
  * The specification's answer for one connection, independent of any machine:
  * the outcome is decided by the first terminal fact, or `undefined` if none came.
+ *
+ * @example
+ * ```ts
+ * expectedOutcome([{ type: 'HEADERS' }, { type: 'CLOSE', reason: 'reset' }, { type: 'FINISH' }]); // 'closed'
+ * ```
  */
 export function expectedOutcome(events: readonly ConnectionEvent[]): ConnectionOutcome | undefined {
   for (const event of events) {

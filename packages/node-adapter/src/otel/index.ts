@@ -1,7 +1,9 @@
 export { DURATION_BUCKETS } from '../durationBuckets.js';
+export { type HttpServerMetricsOptions, type RouteRequest } from './httpRequestSeries.js';
+export { recordHttpServerMetrics, type HttpServerMetrics } from './httpServerMetrics.js';
 export {
-  recordHttpServerMetrics,
-  type HttpServerMetrics,
-  type HttpServerMetricsOptions,
-  type RouteRequest,
-} from './httpServerMetrics.js';
+  createHttpServerMetricProducer,
+  type HttpServerMetricData,
+  type HttpServerMetricProducer,
+  type HttpServerMetricsCollection,
+} from './httpServerMetricProducer.js';

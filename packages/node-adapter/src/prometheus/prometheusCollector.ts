@@ -1,8 +1,10 @@
-import { Counter, Gauge, Histogram, register as globalRegister, type Registry as PromRegistry } from 'prom-client';
+import { Counter, Gauge, register as globalRegister, type Registry as PromRegistry } from 'prom-client';
 import type { ConnectionInfo, ReleasedConnection, Registry } from '@lifeline/core';
 import { checkOptions, option } from '@lifeline/core/internal';
 import { checkRegistryArgument } from '../checkRegistry.js';
 import { DURATION_BUCKETS } from '../durationBuckets.js';
+import { HistogramTable } from '../histogramTable.js';
+import { AggregatedCounter, AggregatedHistogram, asPromMetric, type ReleaseLabels } from './aggregatedMetrics.js';
 import { checkOptionsArgument } from '../invalidArgument.js';
 
 /** Options of {@link collectPrometheusMetrics}. */
@@ -51,8 +53,9 @@ const NO_REASON = 'none';
  *   of open-to-release time on the registry's clock;
  * - `lifeline_stale_connections_total`: what the watchdog ended, when given {@link PrometheusCollector.onStale}.
  *
- * A release costs one counter increment and one histogram observation: the
- * labelled children are looked up once per label combination and kept.
+ * A release costs three map lookups and one update of a typed array (its
+ * count, sum and bucket); prom-client is handed the aggregated values only
+ * when it scrapes, so no prom-client call is made per request.
  *
  * @example
  * ```ts
@@ -95,46 +98,38 @@ export function collectPrometheusMetrics(
       }
     },
   });
-  const released = new Counter({
-    name: metricNames.released,
-    help: 'Connections released, each exactly once, by transport, outcome and reason.',
-    labelNames: ['transport', 'outcome', 'reason'] as const,
-    registers: [register],
-  });
-  const duration = new Histogram({
-    name: metricNames.duration,
-    help: 'Time from open to release of each connection, in seconds.',
-    labelNames: ['transport', 'outcome'] as const,
-    buckets: [...DURATION_BUCKETS],
-    registers: [register],
-  });
+  // A release updates one row of this table; prom-client reads the rows only when it scrapes (aggregatedMetrics.ts).
+  const table = new HistogramTable(DURATION_BUCKETS);
+  const rowLabels: ReleaseLabels[] = [];
+  const released = new AggregatedCounter(metricNames.released, 'Connections released, each exactly once, by transport, outcome and reason.', table, rowLabels);
+  const duration = new AggregatedHistogram(metricNames.duration, 'Time from open to release of each connection, in seconds.', table, rowLabels);
+  register.registerMetric(asPromMetric(released));
+  register.registerMetric(asPromMetric(duration));
   const stale = new Counter({
     name: metricNames.stale,
     help: 'Connections the watchdog found stale and ended.',
     registers: [register],
   });
 
-  // transport → outcome → reason → child: a release allocates no label object or key string.
-  const releasedChildren = new Map<string, Map<string, Map<string, Counter.Internal>>>();
-  const durationChildren = new Map<string, Map<string, Histogram.Internal<string>>>();
+  // transport → outcome → reason → row: a release allocates no label object or key string.
+  const rows = new Map<string, Map<string, Map<string, number>>>();
   const onRelease = (c: ReleasedConnection<unknown>) => {
     const event = c.event;
     const reason = event.type === 'CLOSE' || event.type === 'ERROR' ? event.reason : NO_REASON;
-    let byOutcome = releasedChildren.get(c.transport);
+    let byOutcome = rows.get(c.transport);
     if (byOutcome === undefined) {
       transportsSeen.add(c.transport);
-      releasedChildren.set(c.transport, (byOutcome = new Map()));
+      rows.set(c.transport, (byOutcome = new Map()));
     }
     let byReason = byOutcome.get(c.outcome);
     if (byReason === undefined) byOutcome.set(c.outcome, (byReason = new Map()));
-    let counter = byReason.get(reason);
-    if (counter === undefined) byReason.set(reason, (counter = released.labels(c.transport, c.outcome, reason)));
-    counter.inc();
-    let histograms = durationChildren.get(c.transport);
-    if (histograms === undefined) durationChildren.set(c.transport, (histograms = new Map()));
-    let histogram = histograms.get(c.outcome);
-    if (histogram === undefined) histograms.set(c.outcome, (histogram = duration.labels(c.transport, c.outcome)));
-    histogram.observe(c.duration / 1000);
+    let row = byReason.get(reason);
+    if (row === undefined) {
+      row = table.addRow();
+      byReason.set(reason, row);
+      rowLabels.push({ transport: c.transport, outcome: c.outcome, reason });
+    }
+    table.record(row, c.duration / 1000);
   };
   const unsubscribes = list.map((r) => r.onRelease(onRelease));
 

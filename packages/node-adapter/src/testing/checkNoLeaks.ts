@@ -2,8 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Arbitrary } from 'fast-check';
 import { createRegistry, type ConnectionId, type ConnectionOutcome } from '@lifeline/core';
-import { checkOptions, option } from '@lifeline/core/internal';
-import { EndingNotExercisedError, LeakError } from '../errors.js';
+import { checkOptions, clientRuns, option, plural, RunLeak, runLeakCheck, settled } from '@lifeline/core/internal';
+import { EndingNotExercisedError } from '../errors.js';
 import { checkOptionsArgument, invalidArgument } from '../invalidArgument.js';
 // Through the package's root (a self-reference), so that this subpath's bundle instruments with the
 // root's code: a copy would tag connections with symbols the root's connectionOf() does not know.
@@ -107,12 +107,6 @@ function sessionArbitrary(fc: FastCheck, paths: readonly string[]): Arbitrary<Se
   );
 }
 
-const settled = async (condition: () => boolean, ms: number) => {
-  const start = Date.now();
-  while (!condition() && Date.now() - start < ms) await new Promise((r) => setTimeout(r, 5));
-  return condition();
-};
-
 /** One session in words, for a failure message a person reads. */
 function describeSession(session: Session): string {
   if (session.kind === 'keep-alive') return `a keep-alive client sent ${session.paths.map((p) => `GET ${p}`).join(', then ')} on one socket, reading each response in full`;
@@ -139,11 +133,6 @@ function clientKind(session: Session): ClientKind {
   if (session.kind === 'keep-alive') return 'keep-alive';
   return session.dies ? 'pipelined-socket-dies' : 'pipelined';
 }
-
-/** Why a run failed, in words; thrown inside the property, turned into the LeakError's message. */
-class RunLeak extends Error {}
-
-const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
 /**
  * Property-tests a request handler for leaks over real sockets: fast-check
@@ -196,103 +185,81 @@ export async function checkNoLeaks(handler: http.RequestListener, options: Check
     pipelined: 0,
     'pipelined-socket-dies': 0,
   };
-  let runs = 0;
-  let outOfTime = false;
-  const deadline = Date.now() + timeBudgetMs;
-  const property = fc.asyncProperty(fc.array(sessionArbitrary(fc, paths), { minLength: 1, maxLength: 6 }), async (sessions) => {
-    // Past the budget a run passes without running: generation ends, and so does shrinking, keeping the
-    // smallest counterexample so far. A run already under way finishes (fast-check's own time limit would
-    // abandon it with its server still open).
-    if (Date.now() >= deadline) {
-      outOfTime = true;
-      return;
-    }
-    runs++;
-    // Leaks of an earlier (failing) run stay in the user's bookkeeping; each run is judged on its own.
-    const baseline = options.inFlight?.() ?? 0;
-    const registry = createRegistry({ journalSize: 0 });
-    const releases = new Map<ConnectionId, number>();
-    const outcomes: Record<ConnectionOutcome, number> = { finished: 0, closed: 0, errored: 0 };
-    registry.onRelease((c) => {
-      releases.set(c.id, (releases.get(c.id) ?? 0) + 1);
-      outcomes[c.outcome]++;
-    });
-    const server = http.createServer();
-    instrument(server, { registry, meta: (req) => req.url?.replace(/[?&]lifeline-tag=[^&]*/, '') });
-    // Tag each request so that a client can wait for it to reach the handler before leaving.
-    const arrivals = new Map<string, () => void>();
-    server.on('request', (req, res) => {
-      const tag = /[?&]lifeline-tag=([^&]+)/.exec(req.url ?? '')?.[1];
-      if (tag !== undefined) arrivals.get(tag)?.();
-      handler(req, res);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as AddressInfo).port;
-    const descriptorsBefore = options.descriptors === false ? undefined : openFileDescriptors();
-    const filesLeftOpen = () => newDescriptors(descriptorsBefore, openFileDescriptors());
-    const tagged = (path: string, tag: string) => `${path}${path.includes('?') ? '&' : '?'}lifeline-tag=${tag}`;
-    try {
-      await Promise.all(
-        sessions.map((session, i) => {
-          const arrived = new Promise<void>((resolve) => arrivals.set(`s${i}`, resolve));
-          if (session.kind === 'single') {
-            return runRawClient(port, rawRequest(tagged(session.path, `s${i}`), true), session.client, arrived, clientTimeoutMs);
-          }
-          if (session.kind === 'keep-alive') return runKeepAlive(port, session.paths, clientTimeoutMs);
-          const payload = session.paths.map((p, k) => rawRequest(tagged(p, k === 0 ? `s${i}` : `s${i}_${k}`), k === session.paths.length - 1)).join('');
-          return runRawClient(port, payload, session.dies ? { kind: 'abort-before-headers' } : { kind: 'read-all' }, arrived, clientTimeoutMs);
-        }),
-      );
-      const ok = await settled(() => registry.size === 0 && (options.inFlight?.() ?? 0) <= baseline, settleMs);
-      if (!ok) {
-        const parts: string[] = [];
-        if (options.inFlight !== undefined && options.inFlight() > baseline) {
-          const now = options.inFlight();
-          parts.push(`${plural(now - baseline, 'entry', 'entries')} remained in your inFlight() count (${baseline} before the run, ${now} after)`);
-        }
-        if (registry.size > 0) {
-          const open = registry.list().map((c) => `${String(c.meta)} (${c.state})`);
-          parts.push(`${plural(registry.size, 'connection was', 'connections were')} never released by Lifeline: ${open.join(', ')}`);
-        }
-        throw new RunLeak(`${parts.join('; ')}, ${settleMs} ms after every client had left`);
-      }
-      if (descriptorsBefore !== undefined && !(await settled(() => filesLeftOpen().length === 0, settleMs))) {
-        const open = [...new Set(filesLeftOpen())];
-        throw new RunLeak(`${plural(open.length, 'file', 'files')} opened during the run ${open.length === 1 ? 'was' : 'were'} still open ${settleMs} ms after every connection had ended: ${open.join(', ')}`);
-      }
-      for (const [id, count] of releases) if (count !== 1) throw new RunLeak(`connection ${id} was released ${count} times`);
-      if (releases.size !== registry.stats().opened) throw new RunLeak(`${registry.stats().opened} connections opened but ${releases.size} released`);
-      for (const session of sessions) clients[clientKind(session)]++;
-      for (const outcome of ['finished', 'closed', 'errored'] as const) totals[outcome] += outcomes[outcome];
-    } finally {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
-  });
-  const details = await fc.check(property, {
+  const { runs, interrupted } = await runLeakCheck({
+    fc,
+    name: 'checkNoLeaks',
+    clients: clientRuns(fc, sessionArbitrary(fc, paths), 6),
+    describe: describeSession,
     numRuns,
-    ...(options.seed === undefined ? {} : { seed: options.seed }),
-    ...(options.replayPath === undefined ? {} : { path: options.replayPath }),
+    timeBudgetMs,
+    seed: options.seed,
+    replayPath: options.replayPath,
+    run: async (sessions) => {
+      // Leaks of an earlier (failing) run stay in the user's bookkeeping; each run is judged on its own.
+      const baseline = options.inFlight?.() ?? 0;
+      const registry = createRegistry({ journalSize: 0 });
+      const releases = new Map<ConnectionId, number>();
+      const outcomes: Record<ConnectionOutcome, number> = { finished: 0, closed: 0, errored: 0 };
+      registry.onRelease((c) => {
+        releases.set(c.id, (releases.get(c.id) ?? 0) + 1);
+        outcomes[c.outcome]++;
+      });
+      const server = http.createServer();
+      instrument(server, { registry, meta: (req) => req.url?.replace(/[?&]lifeline-tag=[^&]*/, '') });
+      // Tag each request so that a client can wait for it to reach the handler before leaving.
+      const arrivals = new Map<string, () => void>();
+      server.on('request', (req, res) => {
+        const tag = /[?&]lifeline-tag=([^&]+)/.exec(req.url ?? '')?.[1];
+        if (tag !== undefined) arrivals.get(tag)?.();
+        handler(req, res);
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const port = (server.address() as AddressInfo).port;
+      const descriptorsBefore = options.descriptors === false ? undefined : openFileDescriptors();
+      const filesLeftOpen = () => newDescriptors(descriptorsBefore, openFileDescriptors());
+      const tagged = (path: string, tag: string) => `${path}${path.includes('?') ? '&' : '?'}lifeline-tag=${tag}`;
+      try {
+        await Promise.all(
+          sessions.map((session, i) => {
+            const arrived = new Promise<void>((resolve) => arrivals.set(`s${i}`, resolve));
+            if (session.kind === 'single') {
+              return runRawClient(port, rawRequest(tagged(session.path, `s${i}`), true), session.client, arrived, clientTimeoutMs);
+            }
+            if (session.kind === 'keep-alive') return runKeepAlive(port, session.paths, clientTimeoutMs);
+            const payload = session.paths.map((p, k) => rawRequest(tagged(p, k === 0 ? `s${i}` : `s${i}_${k}`), k === session.paths.length - 1)).join('');
+            return runRawClient(port, payload, session.dies ? { kind: 'abort-before-headers' } : { kind: 'read-all' }, arrived, clientTimeoutMs);
+          }),
+        );
+        const ok = await settled(() => registry.size === 0 && (options.inFlight?.() ?? 0) <= baseline, settleMs);
+        if (!ok) {
+          const parts: string[] = [];
+          if (options.inFlight !== undefined && options.inFlight() > baseline) {
+            const now = options.inFlight();
+            parts.push(`${plural(now - baseline, 'entry', 'entries')} remained in your inFlight() count (${baseline} before the run, ${now} after)`);
+          }
+          if (registry.size > 0) {
+            const open = registry.list().map((c) => `${String(c.meta)} (${c.state})`);
+            parts.push(`${plural(registry.size, 'connection was', 'connections were')} never released by Lifeline: ${open.join(', ')}`);
+          }
+          throw new RunLeak(`${parts.join('; ')}, ${settleMs} ms after every client had left`);
+        }
+        if (descriptorsBefore !== undefined && !(await settled(() => filesLeftOpen().length === 0, settleMs))) {
+          const open = [...new Set(filesLeftOpen())];
+          throw new RunLeak(`${plural(open.length, 'file', 'files')} opened during the run ${open.length === 1 ? 'was' : 'were'} still open ${settleMs} ms after every connection had ended: ${open.join(', ')}`);
+        }
+        for (const [id, count] of releases) if (count !== 1) throw new RunLeak(`connection ${id} was released ${count} times`);
+        if (releases.size !== registry.stats().opened) throw new RunLeak(`${registry.stats().opened} connections opened but ${releases.size} released`);
+        for (const session of sessions) clients[clientKind(session)]++;
+        for (const outcome of ['finished', 'closed', 'errored'] as const) totals[outcome] += outcomes[outcome];
+      } finally {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    },
   });
-  if (details.failed) {
-    const sessions = (details.counterexample?.[0] ?? []) as Session[];
-    const headline =
-      details.errorInstance instanceof RunLeak
-        ? `checkNoLeaks found a leak: ${details.errorInstance.message}.`
-        : `checkNoLeaks: a run failed before its leaks could be judged: ${String(details.errorInstance)}.`;
-    throw new LeakError(
-      `${headline}\n` +
-        `What the clients did (${sessions.length === 1 ? 'one client' : `${sessions.length} clients at once`}, shrunk from a failing run):\n` +
-        sessions.map((session, i) => `  ${i + 1}. ${describeSession(session)}`).join('\n') +
-        `\nReplay it with { seed: ${details.seed}, replayPath: ${JSON.stringify(details.counterexamplePath)} }.`,
-      details.seed,
-      details.counterexamplePath ?? undefined,
-      details.errorInstance,
-    );
-  }
   const report: CheckNoLeaksReport = {
     runs,
-    interrupted: outOfTime,
+    interrupted,
     connections: totals.finished + totals.closed + totals.errored,
     outcomes: totals,
     clients,

@@ -1,13 +1,20 @@
 import type fc from 'fast-check';
-import type { RegistryModel, RegistryReal } from './model.js';
+import type { ModelledRegistry, RegistryModel, RegistryReal } from './model.js';
 
-/** Subscribes a transition listener; a throwing one must not disturb anything else. */
-export class SubscribeCommand implements fc.Command<RegistryModel, RegistryReal> {
+/**
+ * Subscribes a transition listener; a throwing one must not disturb anything else.
+ *
+ * @example
+ * ```ts
+ * const commands = [...registryCommands(), fc.constant(new SubscribeCommand(true))]; // more throwing listeners
+ * ```
+ */
+export class SubscribeCommand implements fc.Command<RegistryModel, RegistryReal<ModelledRegistry>> {
   constructor(readonly throws: boolean) {}
   check(): boolean {
     return true;
   }
-  run(model: RegistryModel, real: RegistryReal): void {
+  run(model: RegistryModel, real: RegistryReal<ModelledRegistry>): void {
     const token = model.nextToken++;
     model.subscribers.set(token, { calls: 0, throws: this.throws });
     const record = { calls: 0, unsubscribe: () => {} };
