@@ -2,7 +2,8 @@ import { createRegistry } from '@lifeline/core';
 import { describe, expect, it } from 'vitest';
 import { drain } from '../src/index.js';
 import { request } from './helpers/client.js';
-import { startHttp1, waitFor } from './helpers/server.js';
+import { h2close, h2connect, h2request } from './helpers/h2.js';
+import { startHttp1, startHttp2, waitFor } from './helpers/server.js';
 
 describe('drain over a real 127.0.0.1 socket', () => {
   it('waits for in-flight requests that finish before the deadline, and stops accepting', async () => {
@@ -86,5 +87,23 @@ describe('drain over a real 127.0.0.1 socket', () => {
     expect(result).toEqual({ drained: 0, forced: 1 });
     expect(registry.state(id)).toBeUndefined();
     expect(registry.stats().released.errored).toBe(1);
+  });
+});
+
+describe('drain on an HTTP/2 server', () => {
+  it('drain() sends GOAWAY to idle sessions too, so the server can close', async () => {
+    const t = await startHttp2({ stream: (stream) => stream.respond({ ':status': 204 }, { endStream: true }) });
+    const session = await h2connect(t.port);
+    try {
+      await h2request(session);
+      let serverClosed = false;
+      const result = await drain(t.registry, { server: t.server, deadline: 1_000 });
+      t.server.once('close', () => (serverClosed = true));
+      await waitFor(() => serverClosed || !t.server.listening, 'the server to close', 2_000);
+      expect(result).toEqual({ drained: 0, forced: 0 });
+    } finally {
+      await h2close(session);
+      await t.close();
+    }
   });
 });

@@ -239,3 +239,26 @@ describe('HTTP/2 over a real 127.0.0.1 socket', () => {
     }
   });
 });
+
+describe('HTTP/2 resets the peer sends', () => {
+  it('a peer RST_STREAM with INTERNAL_ERROR is the peer leaving (closed, reset), not a server failure', async () => {
+    const t = await startHttp2({
+      stream: (stream) => {
+        stream.on('error', () => {});
+        stream.respond({ ':status': 200 });
+        stream.write('partial');
+      },
+    });
+    const session = await h2connect(t.port);
+    try {
+      const req = session.request({ ':path': '/' });
+      req.on('error', () => {});
+      req.once('data', () => req.close(NGHTTP2_INTERNAL_ERROR));
+      await waitForReleases(t, 1);
+      expect(t.releases[0]).toMatchObject({ outcome: 'closed', event: { type: 'CLOSE', reason: 'reset' } });
+    } finally {
+      await h2close(session);
+      await t.close();
+    }
+  });
+});
