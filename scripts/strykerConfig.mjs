@@ -29,6 +29,8 @@ export function strykerConfig(packageDir, mutate) {
     concurrency: 2,
     // Real-socket tests run for up to a few seconds; a mutant that hangs one is a timeout (detected).
     timeoutMS: 10_000,
+    // The first, whole-suite run collects per-test coverage; on a busy 2-core machine it exceeds the default 5 minutes.
+    dryRunTimeoutMinutes: 30,
     // vitest does not type-check, and a `// @ts-nocheck` line added to every file would
     // change files that tests read as text (the generated connection table).
     disableTypeChecks: false,
