@@ -223,6 +223,35 @@ describe('HTTP/1 facts over a real 127.0.0.1 socket', () => {
     expect(t.releases[0]).toMatchObject({ outcome: 'errored', event: { type: 'ERROR', reason: 'timeout' } });
   });
 
+  it('12c. a socket timeout the application handled during one keep-alive request is not blamed on the next one', async () => {
+    const answerFirst: (() => void)[] = [];
+    const t = await serve((req, res) => {
+      if (req.url === '/first') answerFirst.push(() => res.end('first'));
+      // '/second' is never answered: its client leaves.
+    });
+    let timeouts = 0;
+    // With a 'timeout' listener Node leaves the socket to the application, which keeps it and turns timeouts off.
+    t.server.setTimeout(50, (socket) => {
+      timeouts++;
+      t.server.setTimeout(0);
+      socket.setTimeout(0);
+    });
+    const c = await rawClient(t.port);
+    c.write(GET('/first'));
+    await waitFor(() => timeouts === 1 && answerFirst.length === 1, 'the socket timeout during the first request', 3_000);
+    answerFirst[0]!();
+    await waitForReleases(t, 1);
+    c.write(GET('/second'));
+    await waitFor(() => t.registry.size === 1, 'the second request on the same socket');
+    c.destroy();
+    await waitForReleases(t, 2);
+    expect(timeouts).toBe(1);
+    expect(t.releases.map((r) => [r.outcome, (r.event as { reason?: string }).reason])).toEqual([
+      ['finished', undefined],
+      ['closed', 'aborted'],
+    ]);
+  });
+
   it('13. facts twice or out of order change nothing after the first terminal fact', async () => {
     // Other runtimes deliver close twice, or close before finish. Re-emitting on a real Node response
     // would re-run Node's own listeners, so the adapter's listener is called directly.
