@@ -8,8 +8,13 @@ export default defineConfig({
   test: {
     ...base.test,
     include: ['test/**/*.test.ts'],
-    // Reads the sources as text (what they import): it cannot pass on Stryker's instrumented copies.
-    exclude: ['test/purity.test.ts'],
+    exclude: [
+      // Reads the sources as text (what they import): it cannot pass on Stryker's instrumented copies.
+      'test/purity.test.ts',
+      // Compares raw exchanges with and without Lifeline, ending each at 1 s of silence: under Stryker on a
+      // shared 2-core machine that window is missed now and then, and one miss aborts the whole run.
+      'test/transparency.test.ts',
+    ],
     reporters: ['default'],
     outputFile: undefined,
   },
