@@ -130,6 +130,25 @@ describe('HTTP/1 facts over a real 127.0.0.1 socket', () => {
     });
   });
 
+  it('6b. res.destroy(err) with a numeric error code, as some libraries set → errored (destroyed), and no listener throws', async () => {
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.prependListener('uncaughtException', onUncaught);
+    try {
+      const t = await serve((_req, res) => {
+        res.writeHead(200);
+        res.write('partial');
+        setImmediate(() => res.destroy(Object.assign(new Error('upstream said 502'), { code: 502 })));
+      });
+      await get(t.port).catch(() => undefined);
+      await waitForReleases(t, 1);
+      expect(uncaught).toEqual([]);
+      expect(t.releases[0]).toMatchObject({ outcome: 'errored', event: { type: 'ERROR', reason: 'destroyed', error: { message: 'upstream said 502' } } });
+    } finally {
+      process.removeListener('uncaughtException', onUncaught);
+    }
+  });
+
   it('8. keep-alive: many requests on one socket, each its own connection, no listener build-up', async () => {
     const t = await serve((_req, res) => res.end('k'));
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
