@@ -242,7 +242,7 @@ describe('HTTP/2 over a real 127.0.0.1 socket', () => {
 
 describe('HTTP/2 sessions', () => {
   it("a session carries the same number of the adapter's listeners after one stream and after many", async () => {
-    const sessions = new Set<http2.ServerHttp2Session>();
+    const sessions = new Set<http2.Http2Session>();
     const t = await startHttp2({
       stream: (stream) => {
         sessions.add(stream.session!);
