@@ -116,6 +116,8 @@ describe('attaching after the transport ended: released at once, with the outcom
       ['finished', undefined],
       ['closed', 'reset'],
     ]);
+    // Without a transport option, a socket is tracked as plain TCP.
+    expect(releases.map((c) => c.transport)).toEqual(['tcp', 'tcp']);
   });
 });
 
