@@ -6,7 +6,7 @@ import { fakeClockRegistry, TERMINAL_TYPES } from './fixtures.js';
 
 const RUNS = { numRuns: 1_000 };
 
-describe('DESIGN invariant 1: a terminal fact ends the connection and releases it exactly once, at that fact', () => {
+describe('a terminal fact ends the connection and releases it exactly once, at that fact', () => {
   it('holds for every event sequence that contains a terminal fact', () => {
     fc.assert(
       fc.property(eventSequenceArbitrary({ terminal: 'required', maxLength: 16 }), (events) => {
@@ -29,7 +29,7 @@ describe('DESIGN invariant 1: a terminal fact ends the connection and releases i
   });
 });
 
-describe('DESIGN invariant 2: no double release, no release before a terminal fact', () => {
+describe('no double release, no release before a terminal fact', () => {
   it('holds over interleaved multi-connection scripts with late, unknown and duplicate facts', () => {
     fc.assert(
       fc.property(registryScriptArbitrary({ maxSteps: 80 }), (script) => {
@@ -39,13 +39,19 @@ describe('DESIGN invariant 2: no double release, no release before a terminal fa
         registry.subscribe((t) => {
           if (TERMINAL_TYPES.has(t.event.type)) terminalSeen.add(t.id);
         });
+        // Collected here and asserted after the run: the registry isolates listener errors,
+        // so an assertion failing inside onRelease would not fail the property.
+        const releasesWithoutTerminalFact: number[] = [];
+        const releasedOnProgressFact: string[] = [];
         registry.onRelease((c) => {
           // The transition subscriber runs first, so a release without a terminal fact shows here.
-          expect(terminalSeen.has(c.id)).toBe(true);
-          expect(TERMINAL_TYPES.has(c.event.type)).toBe(true);
+          if (!terminalSeen.has(c.id)) releasesWithoutTerminalFact.push(c.id);
+          if (!TERMINAL_TYPES.has(c.event.type)) releasedOnProgressFact.push(c.event.type);
           released.set(c.id, (released.get(c.id) ?? 0) + 1);
         });
         const opened = runRegistryScript(registry, script, clock);
+        expect(releasesWithoutTerminalFact).toEqual([]);
+        expect(releasedOnProgressFact).toEqual([]);
         for (const count of released.values()) expect(count).toBe(1);
         // Whatever was not released is still in flight, and vice versa.
         for (const id of opened) expect(registry.state(id) === undefined).toBe(released.has(id));
@@ -71,7 +77,7 @@ describe('DESIGN invariant 2: no double release, no release before a terminal fa
   });
 });
 
-describe('DESIGN invariant 3: odd facts never throw on the hot path; they are counted', () => {
+describe('odd facts never throw on the hot path; they are counted', () => {
   const oddEvent = fc.oneof(
     fc.constant(null),
     fc.constant(undefined),

@@ -11,14 +11,10 @@ type Tagged<T> = T & { [kConnection]?: SocketConnection };
 
 // This module's hooks into its connections: symbol-keyed, so nothing outside the adapter can fake these facts.
 const kSocketClosed = Symbol('lifeline.socketClosed');
-const kMarkEnded = Symbol('lifeline.markEnded');
 const kMarkPeerEnded = Symbol('lifeline.markPeerEnded');
 
 function onClose(this: Tagged<Duplex>): void {
   this[kConnection]?.[kSocketClosed]();
-}
-function onFinish(this: Tagged<Duplex>): void {
-  this[kConnection]?.[kMarkEnded]();
 }
 function onEnd(this: Tagged<Duplex>): void {
   this[kConnection]?.[kMarkPeerEnded]();
@@ -32,7 +28,6 @@ function onEnd(this: Tagged<Duplex>): void {
  * normal half-close), `errored` on a non-peer socket error.
  */
 export class SocketConnection<M = unknown> extends TrackedConnection<M> {
-  #ourEndFinished = false;
   #peerEndedFirst = false;
 
   constructor(
@@ -44,18 +39,18 @@ export class SocketConnection<M = unknown> extends TrackedConnection<M> {
     super(id, registry, transport);
   }
 
-  [kMarkEnded](): void {
-    this.#ourEndFinished = true;
-  }
-
-  /** The peer's FIN came before our side had ended: the peer left first, even if we end in reply (as ws does). */
+  /**
+   * The peer's FIN came before our side had ended: the peer left first, even if we end in reply (as ws does).
+   * `writableEnded` (our end() was called) rather than our `finish`: an end not yet flushed still came first.
+   */
   [kMarkPeerEnded](): void {
-    if (!this.#ourEndFinished && !this.socket.writableEnded) this.#peerEndedFirst = true;
+    if (!this.socket.writableEnded) this.#peerEndedFirst = true;
   }
 
   [kSocketClosed](): void {
     const error = this.socket.errored;
-    if (!error && !this.#peerEndedFirst && (this.#ourEndFinished || this.socket.writableFinished)) return this[kApply](FINISH);
+    // `writableFinished` stays true once our end has flushed, so it also answers for a socket tracked after it closed.
+    if (!error && !this.#peerEndedFirst && this.socket.writableFinished) return this[kApply](FINISH);
     this[kApply](endingFact(error, false, 'aborted', 'socket-error'));
   }
 
@@ -99,7 +94,6 @@ export function trackSocket<M>(socket: Duplex, options: { registry: Registry<M>;
   if (channels.open.hasSubscribers) channels.open.publish({ id, transport, registry, target: socket });
   if (socket.closed) connection[kSocketClosed]();
   else {
-    socket.on('finish', onFinish);
     socket.on('end', onEnd);
     socket.on('close', onClose);
   }

@@ -130,6 +130,25 @@ describe('HTTP/1 facts over a real 127.0.0.1 socket', () => {
     });
   });
 
+  it('6b. res.destroy(err) with a numeric error code, as some libraries set → errored (destroyed), and no listener throws', async () => {
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.prependListener('uncaughtException', onUncaught);
+    try {
+      const t = await serve((_req, res) => {
+        res.writeHead(200);
+        res.write('partial');
+        setImmediate(() => res.destroy(Object.assign(new Error('upstream said 502'), { code: 502 })));
+      });
+      await get(t.port).catch(() => undefined);
+      await waitForReleases(t, 1);
+      expect(uncaught).toEqual([]);
+      expect(t.releases[0]).toMatchObject({ outcome: 'errored', event: { type: 'ERROR', reason: 'destroyed', error: { message: 'upstream said 502' } } });
+    } finally {
+      process.removeListener('uncaughtException', onUncaught);
+    }
+  });
+
   it('8. keep-alive: many requests on one socket, each its own connection, no listener build-up', async () => {
     const t = await serve((_req, res) => res.end('k'));
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -221,6 +240,35 @@ describe('HTTP/1 facts over a real 127.0.0.1 socket', () => {
     await waitForReleases(t, 1, 3_000);
     c.destroy();
     expect(t.releases[0]).toMatchObject({ outcome: 'errored', event: { type: 'ERROR', reason: 'timeout' } });
+  });
+
+  it('12c. a socket timeout the application handled during one keep-alive request is not blamed on the next one', async () => {
+    const answerFirst: (() => void)[] = [];
+    const t = await serve((req, res) => {
+      if (req.url === '/first') answerFirst.push(() => res.end('first'));
+      // '/second' is never answered: its client leaves.
+    });
+    let timeouts = 0;
+    // With a 'timeout' listener Node leaves the socket to the application, which keeps it and turns timeouts off.
+    t.server.setTimeout(50, (socket) => {
+      timeouts++;
+      t.server.setTimeout(0);
+      socket.setTimeout(0);
+    });
+    const c = await rawClient(t.port);
+    c.write(GET('/first'));
+    await waitFor(() => timeouts === 1 && answerFirst.length === 1, 'the socket timeout during the first request', 3_000);
+    answerFirst[0]!();
+    await waitForReleases(t, 1);
+    c.write(GET('/second'));
+    await waitFor(() => t.registry.size === 1, 'the second request on the same socket');
+    c.destroy();
+    await waitForReleases(t, 2);
+    expect(timeouts).toBe(1);
+    expect(t.releases.map((r) => [r.outcome, (r.event as { reason?: string }).reason])).toEqual([
+      ['finished', undefined],
+      ['closed', 'aborted'],
+    ]);
   });
 
   it('13. facts twice or out of order change nothing after the first terminal fact', async () => {

@@ -302,3 +302,51 @@ describe('HTTP/2 over a real 127.0.0.1 socket', () => {
     });
   });
 });
+
+describe('HTTP/2 sessions', () => {
+  it("a session carries the same number of the adapter's listeners after one stream and after many", async () => {
+    const sessions = new Set<http2.Http2Session>();
+    const t = await startHttp2({
+      stream: (stream) => {
+        sessions.add(stream.session!);
+        stream.respond({ ':status': 204 }, { endStream: true });
+      },
+    });
+    const session = await h2connect(t.port);
+    try {
+      await h2request(session);
+      const [serverSession] = [...sessions];
+      const afterOne = serverSession!.listenerCount('goaway');
+      for (let i = 0; i < 5; i++) await h2request(session);
+      await waitForReleases(t, 6);
+      expect(sessions.size).toBe(1);
+      expect(serverSession!.listenerCount('goaway')).toBe(afterOne);
+    } finally {
+      await h2close(session);
+      await t.close();
+    }
+  });
+});
+
+describe('HTTP/2 resets the peer sends', () => {
+  it('a peer RST_STREAM with INTERNAL_ERROR is the peer leaving (closed, reset), not a server failure', async () => {
+    const t = await startHttp2({
+      stream: (stream) => {
+        stream.on('error', () => {});
+        stream.respond({ ':status': 200 });
+        stream.write('partial');
+      },
+    });
+    const session = await h2connect(t.port);
+    try {
+      const req = session.request({ ':path': '/' });
+      req.on('error', () => {});
+      req.once('data', () => req.close(NGHTTP2_INTERNAL_ERROR));
+      await waitForReleases(t, 1);
+      expect(t.releases[0]).toMatchObject({ outcome: 'closed', event: { type: 'CLOSE', reason: 'reset' } });
+    } finally {
+      await h2close(session);
+      await t.close();
+    }
+  });
+});

@@ -1,9 +1,10 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { createRegistry, InvalidOptionsError } from '@lifeline/core';
 import { describe, expect, it } from 'vitest';
-import { drain, instrument, startWatchdog } from '../src/index.js';
+import { drain, instrument, pipeResponse, sendFile, startWatchdog, track } from '../src/index.js';
 import { get } from './helpers/server.js';
 
 /** Awaits `promise`, expecting it to reject; returns the reason. */
@@ -107,5 +108,31 @@ describe('option validation at the adapter boundary', () => {
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+  });
+});
+
+describe('timer values and the first argument checks', () => {
+  it('a timer value Node would turn into 1 ms is refused, naming the option', async () => {
+    const registry = createRegistry();
+    await expect(drain(registry, { deadline: 3e9 })).rejects.toThrow(/option "deadline"/);
+    expect(() => startWatchdog(registry, { maxAge: 365 * 24 * 3600 * 1000 })).toThrow(/option "maxAge"/);
+    expect(() => startWatchdog(registry, { idleTimeout: 100, interval: 1e-6 })).toThrow(/option "interval"/);
+  });
+
+  it('track() without a registry names the option instead of failing inside', () => {
+    expect(() => track({} as http.IncomingMessage, {} as http.ServerResponse, {} as never)).toThrow(InvalidOptionsError);
+    expect(() => track({} as http.IncomingMessage, {} as http.ServerResponse, {} as never)).toThrow(/track: option "registry"/);
+  });
+
+  it('instrument() reports a bad registry option as its own', () => {
+    expect(() => instrument(http.createServer(), { journalSize: -1 })).toThrow(/^instrument: invalid options: option "journalSize"/);
+  });
+
+  it('sendFile() and pipeResponse() reject naming bad options, leaving the response untouched', async () => {
+    const res = new http.ServerResponse(new http.IncomingMessage(null as never));
+    await expect(sendFile(res, '/x', { contentType: 5 } as never)).rejects.toThrow(InvalidOptionsError);
+    await expect(sendFile(res, '/x', { contentType: 5 } as never)).rejects.toThrow(/sendFile: .*option "contentType"/);
+    await expect(pipeResponse(res, Readable.from([]), { expectedBytes: -1 })).rejects.toThrow(/option "expectedBytes"/);
+    expect([res.headersSent, res.writableEnded, res.destroyed]).toEqual([false, false, false]);
   });
 });

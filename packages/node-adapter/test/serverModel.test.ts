@@ -30,8 +30,8 @@ const commands = [
   fc.tuple(fc.integer({ min: 2, max: 4 }), fc.boolean()).map(([n, dies]) => new PipelinedCommand(n, dies)),
 ];
 
-describe('model-based over real sockets: the server against the core machine as model (DESIGN invariant 6)', () => {
-  it(`one server, a sequence of client/server behaviours: every release is the machine's outcome, counts agree (${RUNS} runs)`, async () => {
+describe('model-based over real sockets: the server against the core machine as model', () => {
+  it(`one server, a sequence of client/server behaviours: every release has the machine's outcome and the reason the behaviour specifies, counts agree (${RUNS} runs)`, async () => {
     await fc.assert(
       fc.asyncProperty(fc.commands(commands, { maxCommands: 12 }), async (cmds) => {
         const server = await startScenarioServer();

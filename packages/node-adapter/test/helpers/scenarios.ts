@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
-import { createRegistry, type ConnectionOutcome, type Registry } from '@lifeline/core';
+import { createRegistry, type ConnectionOutcome, type Registry, type ReleasedConnection } from '@lifeline/core';
 import { instrument, pipeResponse, sendFile, wrapHandler } from '../../src/index.js';
 import type { ClientBehaviour } from '../../src/testing/clients.js';
 
@@ -55,11 +55,26 @@ function generated(total: number, failAt?: number): Readable {
   });
 }
 
-/** The specification's answer: the outcome each pairing must have. */
-export function predictedOutcome(server: ServerBehaviour, client: ClientBehaviour): ConnectionOutcome {
-  if (server.kind === 'throw' || server.kind === 'errorAt' || server.kind === 'destroy') return 'errored';
-  if (client.kind === 'read-all') return 'finished';
-  return 'closed';
+/** How a release reads in these tests: its outcome, and the reason of its ending fact when it has one. */
+export function endingOf(c: ReleasedConnection): string {
+  const reason = (c.event as { reason?: string }).reason;
+  return reason === undefined ? c.outcome : `${c.outcome} (${reason})`;
+}
+
+/**
+ * The specification's answer: the endings (outcome and reason) each pairing may have. A client that
+ * stops reading mid-body and closes its socket with bytes still unread makes its kernel send a RST,
+ * so the server sees it leave either by the response's close (aborted) or by the socket's ECONNRESET
+ * first (reset); a client that resets is always a reset.
+ */
+export function predictedEndings(server: ServerBehaviour, client: ClientBehaviour): readonly string[] {
+  if (server.kind === 'throw') return ['errored (handler-error)'];
+  if (server.kind === 'errorAt') return ['errored (stream-error)'];
+  if (server.kind === 'destroy') return ['errored (destroyed)'];
+  if (client.kind === 'read-all') return ['finished'];
+  if (client.kind === 'abort-before-headers') return ['closed (aborted)'];
+  if (client.kind === 'reset-at') return ['closed (reset)'];
+  return ['closed (aborted)', 'closed (reset)'];
 }
 
 const serverThatAnswers = fc.oneof(
@@ -144,13 +159,19 @@ export interface ScenarioServer {
   arrivals: Arrivals;
   /** Tag → every outcome released for it (exactly one, when all is well). */
   outcomes: Map<string, ConnectionOutcome[]>;
+  /** Tag → every ending released for it, as {@link endingOf} writes it. */
+  endings: Map<string, string[]>;
   close(): Promise<void>;
 }
 
 export async function startScenarioServer(): Promise<ScenarioServer> {
   const registry = createRegistry<{ tag: string }>({ journalSize: 0 });
   const outcomes = new Map<string, ConnectionOutcome[]>();
-  registry.onRelease((c) => outcomes.set(c.meta!.tag, [...(outcomes.get(c.meta!.tag) ?? []), c.outcome]));
+  const endings = new Map<string, string[]>();
+  registry.onRelease((c) => {
+    outcomes.set(c.meta!.tag, [...(outcomes.get(c.meta!.tag) ?? []), c.outcome]);
+    endings.set(c.meta!.tag, [...(endings.get(c.meta!.tag) ?? []), endingOf(c)]);
+  });
   const server = createServer();
   instrument(server, { registry, meta: (req) => ({ tag: (req.url ?? '').split('/')[1]! }) });
   const arrivals: Arrivals = new Map();
@@ -161,6 +182,7 @@ export async function startScenarioServer(): Promise<ScenarioServer> {
     registry,
     arrivals,
     outcomes,
+    endings,
     close: () => {
       server.closeAllConnections();
       return new Promise<void>((resolve) => server.close(() => resolve()));

@@ -14,6 +14,7 @@ export interface ServerReal {
   registry: Registry<{ tag: string }>;
   arrivals: Arrivals;
   outcomes: Map<string, ConnectionOutcome[]>;
+  endings: Map<string, string[]>;
   next: number;
 }
 
@@ -23,6 +24,12 @@ export function machineOutcome(facts: ConnectionEvent[]): ConnectionOutcome {
   for (const fact of facts) [snapshot] = transition(connectionMachine, snapshot, fact);
   if (snapshot.status !== 'done') throw new Error(`facts ${JSON.stringify(facts)} do not end the connection`);
   return snapshot.value as ConnectionOutcome;
+}
+
+/** The ending a release with `outcome` after `facts` reads as (see endingOf in helpers/scenarios.ts). */
+export function endingOfFacts(outcome: ConnectionOutcome, facts: ConnectionEvent[]): string {
+  const reason = (facts.at(-1) as { reason?: string }).reason;
+  return reason === undefined ? outcome : `${outcome} (${reason})`;
 }
 
 export function record(model: ServerModel, outcome: ConnectionOutcome): void {

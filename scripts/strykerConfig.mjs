@@ -1,0 +1,51 @@
+import { fileURLToPath } from 'node:url';
+
+// The Stryker settings both packages share; each package's stryker.config.mjs
+// names the files it mutates. Stryker runs from the repository root (the tests
+// resolve workspace packages through the root's vitest config), so every path
+// here is relative to the root.
+
+/**
+ * @param {string} packageDir e.g. 'packages/core'
+ * @param {string[]} mutate globs relative to the repository root
+ * @returns {import('@stryker-mutator/api/core').PartialStrykerOptions}
+ */
+const vitestRunner = fileURLToPath(import.meta.resolve('@stryker-mutator/vitest-runner'));
+
+export function strykerConfig(packageDir, mutate) {
+  const name = packageDir.split('/').pop();
+  const out = `reports/mutation/${name}`;
+  return {
+    testRunner: 'vitest',
+    // pnpm keeps the runner out of Stryker's own node_modules, where Stryker looks for
+    // plugins by default, so it is named by path.
+    plugins: [vitestRunner],
+    // Only this package's tests: the other packages import the workspace
+    // packages' original sources, outside the sandbox, so they never see a mutant.
+    vitest: { configFile: 'vitest.mutation.config.ts', dir: packageDir, related: false },
+    coverageAnalysis: 'perTest',
+    mutate,
+    // The shared machine has 2 cores; a higher concurrency only makes socket tests time out.
+    concurrency: 2,
+    // Real-socket tests run for up to a few seconds; a mutant that hangs one is a timeout (detected).
+    timeoutMS: 10_000,
+    // The first, whole-suite run collects per-test coverage; on a busy 2-core machine it exceeds the default 5 minutes.
+    dryRunTimeoutMinutes: 30,
+    // vitest does not type-check, and a `// @ts-nocheck` line added to every file would
+    // change files that tests read as text (the generated connection table).
+    disableTypeChecks: false,
+    // Static mutants (module-level code: symbol descriptions, constant tables) are active for the whole
+    // module's life, so each one reruns every test of the package: on the adapter they were a quarter
+    // of the mutants and three quarters of the time. They are left out (reported as ignored).
+    ignoreStatic: true,
+    incremental: true,
+    incrementalFile: `${out}/incremental.json`,
+    reporters: ['html', 'json', 'progress', 'clear-text'],
+    htmlReporter: { fileName: `${out}/index.html` },
+    jsonReporter: { fileName: `${out}/mutation.json` },
+    clearTextReporter: { reportTests: false, reportMutants: false },
+    tempDirName: 'reports/mutation/.stryker-tmp',
+    ignorePatterns: ['.cache', '.test-results', 'demo-output', 'bench-results', '.readme-samples', 'reports', 'dist'],
+    cleanTempDir: 'always',
+  };
+}
