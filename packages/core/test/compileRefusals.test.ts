@@ -136,6 +136,11 @@ describe('compileMachine refuses what a state × event table cannot reproduce', 
     expect(refusal(nested).message).toContain('a transition from "a" on "FINISH" to {"done":"inner"}');
   });
 
+  it('accepts a state whose list of eventless transitions is empty: it has none', () => {
+    const table = compileMachine(createMachine({ initial: 'a', states: { a: { always: [], on: { END: 'done' } }, done } }));
+    expect(table.states).toEqual(['a', 'done']);
+  });
+
   it('accepts 255 states, the most a byte-wide table can index', () => {
     const table = compileMachine(createMachine({ initial: 's0', states: flatStates(255) }));
     expect(table.states).toHaveLength(255);

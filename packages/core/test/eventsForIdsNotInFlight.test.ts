@@ -58,4 +58,14 @@ describe('events for ids that are not in flight', () => {
     expect(registry.open()).toBe(3);
     expect(registry.state(3)).toBe('open');
   });
+
+  it('have no state and no snapshot to read: state() and get() answer undefined for released and stray ids', () => {
+    const { registry, first } = registryWithReleased();
+    expect([registry.state(first), registry.get(first), registry.state(99), registry.get(99)]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+  });
 });

@@ -128,4 +128,14 @@ describe('changing the listeners from inside a listener', () => {
     registry.dispatch(b, { type: 'ERROR', reason: 'timeout' });
     expect(calls).toEqual(['release:finished', 'transition2:errored']);
   });
+
+  it('a registry with no listeners and no onRecord calls nothing: onListenerError never hears of a failure', () => {
+    const failures: unknown[] = [];
+    const registry = createRegistry({ onListenerError: (error) => failures.push(error) });
+    const id = registry.open();
+    registry.dispatch(id, HEADERS);
+    registry.dispatch(id, { type: 'FINISH' });
+    expect(failures).toEqual([]);
+    expect(registry.stats().released.finished).toBe(1);
+  });
 });

@@ -51,20 +51,60 @@ const badRecords: [string, string][] = [
 ];
 
 const view = (registry: Registry) => ({ inFlight: registry.list(), stats: registry.stats() });
-const replayLines = (lines: readonly string[]) => replay(lines, { clock: () => 100 });
-const baseline = replayLines(soundLines);
+const replayLines = (lines: readonly string[], options: { journalSize?: number } = {}) =>
+  replay(lines, { ...options, clock: () => 100 });
 
 describe('replay skips a record that is not sound, wherever it stands, and applies everything else', () => {
-  it('the sound log alone applies every line without a problem', () => {
+  it('the sound log alone applies every line without a problem, at the times the records carry', () => {
+    const baseline = replayLines(soundLines);
     expect(baseline.problems).toEqual([]);
-    expect(baseline.applied).toBe(6);
-    expect(baseline.registry.list().map((c) => [c.id, c.state])).toEqual([
-      [2, 'streaming'],
-      [3, 'open'],
+    expect([baseline.applied, baseline.lastAt]).toEqual([6, 15]);
+    expect(baseline.registry.list().map((c) => [c.id, c.state, c.openedAt, c.lastEventAt, c.bytesSent, c.meta])).toEqual([
+      [2, 'streaming', 11, 13, 5, { url: '/b' }],
+      [3, 'open', 15, 15, 0, undefined],
     ]);
   });
 
+  it('leaves a registry on the given clock that opens new connections after the highest logged id', () => {
+    const { registry } = replayLines(soundLines);
+    const id = registry.open();
+    expect(id).toBe(4);
+    expect(registry.get(id)).toMatchObject({ openedAt: 100, lastEventAt: 100 });
+    expect(registry.list({ olderThan: 85 }).map((c) => c.id)).toEqual([2, 3]);
+  });
+
+  it('gives the restored registry the journal size asked for, holding replayed events', () => {
+    const { registry } = replayLines(soundLines, { journalSize: 2 });
+    const journals: unknown[] = [];
+    registry.onRelease((c) => journals.push(c.journal));
+    registry.dispatch(2, { type: 'FINISH' });
+    expect(journals).toEqual([
+      [
+        { at: 13, event: { type: 'DATA', bytesSent: 5 } },
+        { at: 100, event: { type: 'FINISH' } },
+      ],
+    ]);
+  });
+
+  it('refuses an open record whose id is not an integer, and opens the next one as usual', () => {
+    const fractional = JSON.stringify({ seq: 7, id: 4.5, at: 16, kind: 'open', transport: 'http1' });
+    const next = JSON.stringify({ seq: 7, id: 5, at: 17, kind: 'open', transport: 'http1' });
+    const result = replayLines([...soundLines, fractional, next]);
+    expect(result.problems).toEqual([{ line: 7, reason: 'connection 4.5 is opened again or out of order', skipped: true }]);
+    expect(result.registry.list().map((c) => c.id)).toEqual([2, 3, 5]);
+  });
+
+  it('names the offending field in the reason', () => {
+    const fields = ['seq', 'id', 'at', 'kind'] as const;
+    const reasons = fields.map((field) => replayLines([broken({}, field)]).problems[0]!.reason);
+    fields.forEach((field, i) => expect(reasons[i]).toMatch(new RegExp(`^not a log record: .*\\b${field}\\b`)));
+    expect(replayLines([broken({ event: { type: 'CLOSE', reason: 'reset', bytesSent: -1 } })]).problems[0]!.reason).toMatch(
+      /event\.bytesSent/,
+    );
+  });
+
   it.each(badRecords)('%s: reported at its line and skipped, at every position in the log', (_what, bad) => {
+    const baseline = replayLines(soundLines);
     for (let at = 0; at <= soundLines.length; at++) {
       const lines = [...soundLines.slice(0, at), bad, ...soundLines.slice(at)];
       const result = replayLines(lines);
@@ -79,7 +119,7 @@ describe('replay skips a record that is not sound, wherever it stands, and appli
   it('a line that is not JSON at all is reported as such and skipped', () => {
     const result = replayLines([soundLines[0]!, '{"seq": 2,', ...soundLines.slice(1)]);
     expect(result.problems).toEqual([{ line: 2, reason: expect.stringMatching(/^not JSON: /), skipped: true }]);
-    expect(view(result.registry)).toEqual(view(baseline.registry));
+    expect(view(result.registry)).toEqual(view(replayLines(soundLines).registry));
   });
 
   it('blank and whitespace-only lines are passed over silently but still count for line numbers', () => {

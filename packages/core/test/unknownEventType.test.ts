@@ -96,4 +96,29 @@ describe('dispatching an event type the machine does not know', () => {
     expect(registry.stats().ignoredEvents).toBe(2);
     expect(transitions.map((t) => t.handled)).toEqual([false, false]);
   });
+
+  it('is counted the same with the journal off, and the release then hands over an empty journal', () => {
+    const { registry, released } = registryOnClock(0);
+    const id = registry.open();
+    expect(registry.dispatch(id, PING)).toBe('open');
+    registry.dispatch(id, { type: 'FINISH' });
+    expect(registry.stats().ignoredEvents).toBe(1);
+    expect(released.map((c) => c.journal)).toEqual([[]]);
+  });
+
+  it('is ignored like a known type the state has no transition for, unlike a handled one', () => {
+    const { registry, transitions } = registryOnClock();
+    const id = registry.open();
+    registry.dispatch(id, { type: 'HEADERS', status: 200 });
+    registry.dispatch(id, { type: 'HEADERS', status: 500 });
+    registry.dispatch(id, PING);
+    registry.dispatch(id, { type: 'DATA', bytesSent: 3 });
+    expect(transitions.map((t) => [t.event.type, t.from, t.to, t.handled])).toEqual([
+      ['HEADERS', 'open', 'streaming', true],
+      ['HEADERS', 'streaming', 'streaming', false],
+      ['PING', 'streaming', 'streaming', false],
+      ['DATA', 'streaming', 'streaming', true],
+    ]);
+    expect(registry.stats().ignoredEvents).toBe(2);
+  });
 });
