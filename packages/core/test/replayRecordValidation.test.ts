@@ -90,7 +90,7 @@ describe('replay skips a record that is not sound, wherever it stands, and appli
     const fractional = JSON.stringify({ seq: 7, id: 4.5, at: 16, kind: 'open', transport: 'http1' });
     const next = JSON.stringify({ seq: 7, id: 5, at: 17, kind: 'open', transport: 'http1' });
     const result = replayLines([...soundLines, fractional, next]);
-    expect(result.problems).toEqual([{ line: 7, reason: 'connection 4.5 is opened again or out of order', skipped: true }]);
+    expect(result.problems).toEqual([{ kind: 'reopened', line: 7, reason: 'connection 4.5 is opened again or out of order', skipped: true }]);
     expect(result.registry.list().map((c) => c.id)).toEqual([2, 3, 5]);
   });
 
@@ -109,7 +109,7 @@ describe('replay skips a record that is not sound, wherever it stands, and appli
       const lines = [...soundLines.slice(0, at), bad, ...soundLines.slice(at)];
       const result = replayLines(lines);
       expect(result.problems, `inserted as line ${at + 1}`).toEqual([
-        { line: at + 1, reason: expect.stringMatching(/^not a log record: /), skipped: true },
+        { kind: 'not-a-record', line: at + 1, reason: expect.stringMatching(/^not a log record: /), skipped: true },
       ]);
       expect(view(result.registry)).toEqual(view(baseline.registry));
       expect([result.applied, result.lastAt]).toEqual([6, 15]);
@@ -118,7 +118,7 @@ describe('replay skips a record that is not sound, wherever it stands, and appli
 
   it('a line that is not JSON at all is reported as such and skipped', () => {
     const result = replayLines([soundLines[0]!, '{"seq": 2,', ...soundLines.slice(1)]);
-    expect(result.problems).toEqual([{ line: 2, reason: expect.stringMatching(/^not JSON: /), skipped: true }]);
+    expect(result.problems).toEqual([{ kind: 'not-json', line: 2, reason: expect.stringMatching(/^not JSON: /), skipped: true }]);
     expect(view(result.registry)).toEqual(view(replayLines(soundLines).registry));
   });
 
@@ -138,7 +138,7 @@ describe('replay checks the order of seq', () => {
   ])('refuses a sound record whose seq is %s, and applies the next in-order line without a gap', (_what, seq) => {
     const result = replayLines([...soundLines, closeTwoWithSeq(seq), closeTwoWithSeq(7)]);
     expect(result.problems).toEqual([
-      { line: 7, reason: `seq ${seq} does not follow 6 (duplicate or out-of-order line)`, skipped: true },
+      { kind: 'out-of-order', line: 7, reason: `seq ${seq} does not follow 6 (duplicate or out-of-order line)`, skipped: true },
     ]);
     expect(result.applied).toBe(7);
     expect(result.registry.stats().released.closed).toBe(1);
@@ -147,7 +147,7 @@ describe('replay checks the order of seq', () => {
 
   it('reports a gap with the count of missing records, applies the line, and goes on from its seq', () => {
     const result = replayLines([...soundLines, closeTwoWithSeq(9), JSON.stringify({ seq: 10, id: 3, at: 21, kind: 'event', event: { type: 'HEADERS' } })]);
-    expect(result.problems).toEqual([{ line: 7, reason: 'seq jumps from 6 to 9: 2 record(s) missing', skipped: false }]);
+    expect(result.problems).toEqual([{ kind: 'gap', line: 7, reason: 'seq jumps from 6 to 9: 2 record(s) missing', skipped: false }]);
     expect(result.applied).toBe(8);
     expect(result.registry.list().map((c) => [c.id, c.state])).toEqual([[3, 'streaming']]);
   });
@@ -162,13 +162,13 @@ describe('replay applies an event record with odd fields by its type, as the liv
     const odd = JSON.stringify({ seq: 1, id: 1, at: 5, kind: 'event', event: { type: 'FINISH', bytesSent: 1.5 } });
     const result = replayLines([odd]);
     expect(result.applied).toBe(1);
-    expect(result.problems).toContainEqual({ line: 1, reason: expect.stringMatching(/applied by its event type/), skipped: false });
+    expect(result.problems).toContainEqual({ kind: 'applied-leniently', line: 1, reason: expect.stringMatching(/applied by its event type/), skipped: false });
   });
 
   it('applies it to the connection it names: an odd CLOSE still releases', () => {
     const oddClose = JSON.stringify({ ...closeTwo, event: { type: 'CLOSE', reason: 'whatever' } });
     const result = replayLines([...soundLines, oddClose]);
-    expect(result.problems).toEqual([{ line: 7, reason: expect.stringMatching(/applied by its event type/), skipped: false }]);
+    expect(result.problems).toEqual([{ kind: 'applied-leniently', line: 7, reason: expect.stringMatching(/applied by its event type/), skipped: false }]);
     expect(result.registry.list().map((c) => c.id)).toEqual([3]);
     expect(result.registry.stats().released.closed).toBe(1);
   });
