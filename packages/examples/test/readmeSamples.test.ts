@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { dirname, join, relative } from 'node:path';
 import ts from 'typescript';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { run, workspaceRoot } from './helpers/publishable.js';
+import { run, workspaceRoot, type RunResult } from './helpers/publishable.js';
 
 const RUNNABLE = new Set(['ts', 'js']);
 const NOT_CODE = new Set(['sh', 'json', 'text', 'mermaid']);
@@ -67,6 +67,28 @@ const samples = all
   });
 
 const diagnostics = new Map<string, string>();
+const runs = new Map<string, Promise<RunResult>>();
+/** Samples run this many at a time: each is mostly process start-up, and the file is the suite's longest. */
+const CONCURRENT_RUNS = 3;
+
+function runSample(file: string, dir: string): Promise<RunResult> {
+  return run(process.execPath, ['--conditions=@lifeline/source', '--import', 'tsx', file], { cwd: dir, timeoutMs: 30_000 });
+}
+
+/** Starts every sample's run, a few at a time; each test then awaits its own result. */
+function startRuns(): void {
+  const queue = [...samples];
+  const waiting = new Map<string, (result: Promise<RunResult>) => void>();
+  for (const sample of queue) runs.set(sample.file, new Promise((resolve) => waiting.set(sample.file, resolve)));
+  const next = (): void => {
+    const sample = queue.shift();
+    if (sample === undefined) return;
+    const result = runSample(sample.file, sample.dir);
+    waiting.get(sample.file)!(result);
+    result.then(next, next);
+  };
+  for (let i = 0; i < CONCURRENT_RUNS; i++) next();
+}
 
 beforeAll(() => {
   const byDir = new Map<string, typeof samples>();
@@ -84,6 +106,7 @@ beforeAll(() => {
       diagnostics.set(sample.file, ts.formatDiagnostics(found, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => dir, getNewLine: () => '\n' }));
     }
   }
+  startRuns();
 }, 120_000);
 
 describe('README code blocks', () => {
@@ -108,8 +131,8 @@ describe.each(samples.map((sample) => [`${relative(workspaceRoot, sample.readme)
     });
 
     it('runs to completion', async () => {
-      const result = await run(process.execPath, ['--conditions=@lifeline/source', '--import', 'tsx', sample.file], { cwd: sample.dir, timeoutMs: 30_000 });
+      const result = await runs.get(sample.file)!;
       expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
-    }, 40_000);
+    }, 120_000);
   },
 );
