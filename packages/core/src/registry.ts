@@ -316,7 +316,10 @@ class RegistryImpl<M, Ev extends { readonly type: string }>
     return () => {
       if (!subscribed) return;
       subscribed = false;
-      listeners[key] = listeners[key].filter((l) => l !== listener);
+      // One registration goes: the same function subscribed twice stays subscribed once.
+      const current = listeners[key];
+      const at = current.indexOf(listener);
+      listeners[key] = [...current.slice(0, at), ...current.slice(at + 1)];
     };
   }
 

@@ -48,6 +48,18 @@ describe('unsubscribing', () => {
     registry.dispatch(id, { type: 'FINISH' });
     expect(heard).toEqual([id]);
   });
+
+  it.each(kinds)('one function subscribed twice as a %s listener stays subscribed once after one unsubscribe', (_kind, add) => {
+    const registry = createRegistry();
+    const heard: number[] = [];
+    const listener = (x: { id: number }) => heard.push(x.id);
+    const first = add(registry, listener);
+    add(registry, listener);
+    first();
+    const id = registry.open();
+    registry.dispatch(id, { type: 'FINISH' });
+    expect(heard).toEqual([id]);
+  });
 });
 
 describe('changing the listeners from inside a listener', () => {
