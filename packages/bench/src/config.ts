@@ -43,7 +43,7 @@ export interface BenchConfig {
   readonly scenarios: Record<ScenarioName, ScenarioConfig>;
   readonly modes: readonly ModeName[];
   readonly memory: {
-    /** Rounds of the in-flight test; each runs bare and every tracking mode. */
+    /** Rounds of the in-flight test; each runs bare and every tracking mode in both hold states. */
     readonly rounds: number;
     readonly connections: number;
     readonly modes: readonly ModeName[];
@@ -81,7 +81,7 @@ export function benchConfig(full: boolean): BenchConfig {
       rounds: scale(1, 3),
       // 10,000 in both: the per-connection cost depends on the count (Map and listener-array growth steps), and it is cheap.
       connections: 10_000,
-      modes: ['bare', 'lifeline-instrument', 'lifeline-instrument-journal8', 'on-finished', 'onfinished-dropin', 'handwritten'],
+      modes: ['bare', 'lifeline-instrument', 'lifeline-instrument-journal8', 'lifeline-track', 'on-finished', 'onfinished-dropin', 'handwritten'],
     },
     growth: { warmup: scale(5_000, 10_000), requests: scale(40_000, 200_000), checkpoints: 4 },
     importCost: { rounds: scale(15, 31) },

@@ -3,19 +3,26 @@
  * long-running instrumented server's heap stays flat. Heap is read in the
  * server child after two forced GCs, so only live objects count; the
  * per-connection cost is the mode's heap delta minus bare's from the same
- * round, divided by the number of held connections.
+ * round and hold state, divided by the number of held connections. The same
+ * held connections are read in both hold states (see `HoldState`): first
+ * unanswered, then once every response has sent headers and a first chunk,
+ * since a connection can cost more once its response has started (more of
+ * Node's objects exist then, and a tracker's additions to them can change
+ * their layout).
  */
 import type { Socket } from 'node:net';
 import type { BenchConfig } from './config.js';
 import { measuredWindow } from './cpuPerRequest.js';
 import { keepAliveAgent, openHeldRequests } from './loadGenerator.js';
 import type { ModeName } from './modes.js';
+import type { HoldState } from './protocol.js';
 import { startServer, type Pinning, type ServerChild } from './serverControl.js';
 import { mulberry32, shuffled } from './stats.js';
 
 export interface InFlightSample {
   readonly round: number;
   readonly mode: ModeName;
+  readonly state: HoldState;
   readonly connections: number;
   readonly heapBefore: number;
   readonly heapAfter: number;
@@ -33,24 +40,32 @@ async function waitForNoConnections(child: ServerChild, deadlineMs: number): Pro
 
 async function holdAndRelease(child: ServerChild, count: number): Promise<void> {
   const sockets = await openHeldRequests(child.port, count, async () => (await child.call('held')).held, { batch: 500, deadlineMs: 60_000 });
+  await child.call('stream');
   await child.call('release');
   for (const socket of sockets) socket.destroy();
   await waitForNoConnections(child, 30_000);
 }
 
-async function inFlightOnce(mode: ModeName, connections: number, round: number, filePath: string, pinning: Pinning): Promise<InFlightSample> {
+/** One server child per mode and round: the same held connections are read unanswered, then streaming. */
+async function inFlightOnce(mode: ModeName, connections: number, round: number, filePath: string, pinning: Pinning): Promise<InFlightSample[]> {
   const child = await startServer(mode, filePath, pinning);
   let sockets: Socket[] = [];
   try {
-    // Warm-up: every code path of holding, answering and closing has run (and allocated its one-off state) before the baseline.
+    // Warm-up: every code path of holding, streaming, answering and closing has run (and allocated its one-off state) before the baseline.
     await holdAndRelease(child, Math.min(500, connections));
     const heapBefore = (await child.call('heap')).heapUsed;
     sockets = await openHeldRequests(child.port, connections, async () => (await child.call('held')).held, { batch: 500, deadlineMs: 120_000 });
     const { tracked } = await child.call('held');
     const expected = mode === 'bare' ? 0 : connections;
     if (tracked !== expected) throw new Error(`${mode}: tracks ${tracked} connections while ${connections} are in flight`);
-    const heapAfter = (await child.call('heap')).heapUsed;
-    return { round, mode, connections, heapBefore, heapAfter };
+    const unanswered = (await child.call('heap')).heapUsed;
+    const { streaming } = await child.call('stream');
+    if (streaming !== connections) throw new Error(`${mode}: ${streaming} of ${connections} held responses started streaming`);
+    const streamingHeap = (await child.call('heap')).heapUsed;
+    return [
+      { round, mode, state: 'unanswered', connections, heapBefore, heapAfter: unanswered },
+      { round, mode, state: 'streaming', connections, heapBefore, heapAfter: streamingHeap },
+    ];
   } finally {
     for (const socket of sockets) socket.destroy();
     await child.stop();
@@ -60,11 +75,12 @@ async function inFlightOnce(mode: ModeName, connections: number, round: number, 
 export async function measureInFlight(config: BenchConfig, filePath: string, pinning: Pinning, log: (line: string) => void): Promise<InFlightSample[]> {
   const random = mulberry32(config.seed + 1);
   const samples: InFlightSample[] = [];
+  const perConnection = (s: InFlightSample) => `${s.state} +${((s.heapAfter - s.heapBefore) / s.connections).toFixed(0)} B`;
   for (let round = 0; round < config.memory.rounds; round++) {
     for (const mode of shuffled(config.memory.modes, random)) {
-      const sample = await inFlightOnce(mode, config.memory.connections, round, filePath, pinning);
-      samples.push(sample);
-      log(`memory round ${round + 1}/${config.memory.rounds} ${mode}: +${((sample.heapAfter - sample.heapBefore) / sample.connections).toFixed(0)} B per held request`);
+      const pair = await inFlightOnce(mode, config.memory.connections, round, filePath, pinning);
+      samples.push(...pair);
+      log(`memory round ${round + 1}/${config.memory.rounds} ${mode}: ${pair.map(perConnection).join(', ')} per held request`);
     }
   }
   return samples;

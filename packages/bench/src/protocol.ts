@@ -12,11 +12,21 @@ export const PATHS = {
   body: '/body',
   /** Writes the first 8 KiB of the same 16 KiB body and never the rest: the client leaves mid-body. */
   abort: '/abort',
-  /** Never answered until the parent sends `release`: the in-flight memory test. */
+  /** Never answered until the parent sends `stream` or `release`: the in-flight memory test. */
   hold: '/hold',
 } as const;
 
 export const BODY_HALF_BYTES = 8 * 1024;
+
+/**
+ * What a held request has been sent when it is measured: `unanswered`, nothing
+ * at all (a request waiting on slow work); `streaming`, headers and a first
+ * chunk of a longer body (a long download, the case that leaked originally).
+ */
+export const HOLD_STATES = ['unanswered', 'streaming'] as const;
+export type HoldState = (typeof HOLD_STATES)[number];
+/** The first chunk a `streaming` held response writes, and the rest it ends with on release. */
+export const HOLD_CHUNK_BYTES = 1024;
 
 export interface Commands {
   /** Starts a measurement window: CPU snapshot and request/close counters. */
@@ -29,6 +39,8 @@ export interface Commands {
   end: { args: { requests: number; closes: number }; result: WindowResult };
   /** gc twice, then `process.memoryUsage()`. */
   heap: { args: Record<string, never>; result: { heapUsed: number; external: number } };
+  /** Sends headers and a first chunk of {@link HOLD_CHUNK_BYTES} on every held response: they are then `streaming`. */
+  stream: { args: Record<string, never>; result: { streaming: number } };
   /** Counts for the memory test's progress and checks. */
   held: { args: Record<string, never>; result: { held: number; tracked: number; connections: number } };
   /** Answers every held request. */

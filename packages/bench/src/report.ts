@@ -13,6 +13,7 @@ import type { CpuSample } from './cpuPerRequest.js';
 import type { GrowthResult, InFlightSample } from './memory.js';
 import { H2_MODE_DESCRIPTIONS } from './h2Modes.js';
 import { MODE_DESCRIPTIONS } from './modes.js';
+import { HOLD_CHUNK_BYTES, HOLD_STATES, type HoldState } from './protocol.js';
 import type { CpuSummary, MemorySummary, TargetResult } from './summary.js';
 import { halfWidth, signed } from './summary.js';
 
@@ -86,12 +87,7 @@ function cpuTables(summary: readonly CpuSummary[], c: BenchConfig): Table[] {
 function tables(r: Results): Table[] {
   const c = r.config;
   const out: Table[] = [...cpuTables(r.cpu.summary, c), ...cpuTables(r.cpu.otherNodes.summary, c)];
-  out.push({
-    title: `Heap per in-flight connection — ${r.memory.summary[0]?.connections.toLocaleString('en-US')} held requests, ${c.memory.rounds} round(s), gc ×2 before each reading`,
-    head: ['mode', 'tracking cost (mode − bare) B/conn', 'total heap B/held request'],
-    align: ['l', 'r', 'r'],
-    rows: r.memory.summary.map((m) => [m.mode, m.trackingBytesPerConnection === undefined ? 'baseline' : m.trackingBytesPerConnection.toFixed(0), m.totalBytesPerConnection.toFixed(0)]),
-  });
+  out.push(memoryTable(r));
   const g = r.growth;
   const b = r.growthControl;
   const kib = (bytes: number) => (bytes / 1024).toFixed(0);
@@ -128,6 +124,28 @@ function tables(r: Results): Table[] {
     rows: r.targets.map((t) => [t.name, t.target, t.measured, (t.met ? 'met' : 'NOT met') + (t.note ? ` (${t.note})` : '')]),
   });
   return out;
+}
+
+/** One row per mode, one column pair per hold state: what tracking adds (mode − bare) and the whole heap per held request. */
+function memoryTable(r: Results): Table {
+  const c = r.config;
+  const summary = r.memory.summary;
+  const cell = (mode: string, state: HoldState) => summary.find((m) => m.mode === mode && m.state === state);
+  return {
+    title:
+      `Heap per in-flight connection — ${summary[0]?.connections.toLocaleString('en-US')} held requests, ${c.memory.rounds} round(s), gc ×2 before each reading; ` +
+      `unanswered: nothing written yet; streaming: headers and a first ${HOLD_CHUNK_BYTES.toLocaleString('en-US')} B chunk sent`,
+    head: ['mode', ...HOLD_STATES.map((state) => `${state}: mode − bare B/conn`), ...HOLD_STATES.map((state) => `${state}: total B/held request`)],
+    align: ['l', ...HOLD_STATES.map(() => 'r' as const), ...HOLD_STATES.map(() => 'r' as const)],
+    rows: c.memory.modes.map((mode) => [
+      mode,
+      ...HOLD_STATES.map((state) => {
+        const bytes = cell(mode, state)?.trackingBytesPerConnection;
+        return bytes === undefined ? 'baseline' : bytes.toFixed(0);
+      }),
+      ...HOLD_STATES.map((state) => cell(mode, state)?.totalBytesPerConnection.toFixed(0) ?? ''),
+    ]),
+  };
 }
 
 function importCostTable(r: ImportCostResult): Table {

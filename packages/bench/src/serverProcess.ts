@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { cpuWindow } from './cpuWindow.js';
 import { createMode, isModeName, type StaticFile } from './modes.js';
-import { BODY_HALF_BYTES, PATHS, type Commands, type Ready, type Reply, type Request, type WindowResult } from './protocol.js';
+import { BODY_HALF_BYTES, HOLD_CHUNK_BYTES, PATHS, type Commands, type Ready, type Reply, type Request, type WindowResult } from './protocol.js';
 
 // tsx turns source maps on to load the TypeScript sources; a deployed server runs built JavaScript without them.
 // Left on, every error Node builds on the request path (an aborted request's ECONNRESET, whose stack
@@ -29,6 +29,8 @@ const file: StaticFile = { path: filePath, size: (await stat(filePath)).size };
 const FIRST_HALF = Buffer.alloc(BODY_HALF_BYTES, 'a');
 const SECOND_HALF = Buffer.alloc(BODY_HALF_BYTES, 'b');
 const BODY_HEADERS = { 'content-type': 'application/octet-stream', 'content-length': String(2 * BODY_HALF_BYTES) };
+const HOLD_CHUNK = Buffer.alloc(HOLD_CHUNK_BYTES, 'h');
+const HOLD_HEADERS = { 'content-type': 'application/octet-stream', 'content-length': String(2 * HOLD_CHUNK_BYTES) };
 
 const held: ServerResponse[] = [];
 let requests = 0;
@@ -151,10 +153,17 @@ const commands: { [K in keyof Commands]: (args: Commands[K]['args']) => Promise<
     const { heapUsed, external } = process.memoryUsage();
     return { heapUsed, external };
   },
+  stream() {
+    for (const res of held) {
+      res.writeHead(200, HOLD_HEADERS);
+      res.write(HOLD_CHUNK);
+    }
+    return { streaming: held.length };
+  },
   held: () => ({ held: held.length, tracked: mode.tracked(), connections: opened - closes }),
   release() {
     const all = held.splice(0);
-    for (const res of all) res.end('released');
+    for (const res of all) res.end(res.headersSent ? HOLD_CHUNK : 'released');
     return { released: all.length };
   },
 };

@@ -87,9 +87,10 @@ export function drain<M>(registry: Registry<M>, options: DrainOptions = {}): Pro
     });
     const timer = setTimeout(() => {
       forcing = true;
+      const handles = handlesOf(registry);
       for (const info of registry.list()) {
         forced++;
-        failById(registry, info.id, 'shutdown');
+        failById(registry, info.id, 'shutdown', handles);
       }
       finish();
     }, deadline);

@@ -69,13 +69,14 @@ export function startWatchdog<M>(registry: Registry<M>, options: WatchdogOptions
     const stale = new Map<number, ConnectionInfo<M>>();
     if (idle !== undefined) for (const c of idle.find()) stale.set(c.id, c);
     if (o.maxAge !== undefined) for (const c of registry.list({ olderThan: o.maxAge })) stale.set(c.id, c);
+    const handles = stale.size === 0 ? undefined : handlesOf(registry);
     for (const info of stale.values()) {
       try {
         (o.onStale as WatchdogOptions<M>['onStale'])?.(info);
       } catch (error) {
         console.error('lifeline: watchdog onStale threw:', error);
       }
-      failById(registry, info.id, 'timeout');
+      failById(registry, info.id, 'timeout', handles);
     }
     return stale.size;
   };
@@ -112,7 +113,6 @@ function idleness<M>(
 ): { find: () => ConnectionInfo<M>[]; forget: () => void } {
   // Entries of released connections go at the next sweep, and all of them when the watchdog stops.
   const watched = new Map<ConnectionId, ByteHistory>();
-  const handles = handlesOf(registry);
   const forget = () => watched.clear();
   const find = () => {
     // Two clocks: the registry's (its own, maybe injected) says how long since the last event; the
@@ -122,6 +122,7 @@ function idleness<M>(
     for (const info of registry.list({ idleFor: idleTimeout })) registryIdle.add(info.id);
     const idle: ConnectionInfo<M>[] = [];
     const seen = new Set<ConnectionId>();
+    const handles = handlesOf(registry);
     for (const info of registry.list({ idleFor: watchAfter })) {
       seen.add(info.id);
       const bytes = bytesMovedBy(handles.get(info.id));
