@@ -27,11 +27,6 @@ export class JournalRing {
     this.written++;
   }
 
-  /** How many events were recorded in all, including those the ring has dropped. */
-  get total(): number {
-    return this.written;
-  }
-
   /** The kept events, oldest first. */
   entries<Ev>(): JournalEntry<Ev>[] {
     const count = Math.min(this.written, this.size);

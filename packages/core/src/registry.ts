@@ -51,13 +51,14 @@ class Entry<M, Ev> {
   bytesSent = 0;
   /** Handle, parent and children: `null` for the many connections that have none, so release checks one field. */
   extras: EntryExtras<Ev> | null = null;
+  /** Made at the first event, so a connection held before anything happened costs no ring. */
+  journal: JournalRing | null = null;
   constructor(
     readonly id: ConnectionId,
     public state: number,
     readonly transport: Transport,
     readonly meta: M | undefined,
     readonly openedAt: number,
-    readonly journal: JournalRing | null,
   ) {
     this.lastEventAt = openedAt;
   }
@@ -202,8 +203,7 @@ class RegistryImpl<M, Ev extends { readonly type: string }>
   }
 
   private insert(id: ConnectionId, transport: Transport, meta: M | undefined, at: number): Entry<M, Ev> {
-    const journal = this.journalSize > 0 ? new JournalRing(this.journalSize) : null;
-    const entry = new Entry<M, Ev>(id, this.initial, transport, meta, at, journal);
+    const entry = new Entry<M, Ev>(id, this.initial, transport, meta, at);
     this.entries.set(id, entry);
     this.opened++;
     if (this.onRecord !== undefined) {
@@ -231,7 +231,7 @@ class RegistryImpl<M, Ev extends { readonly type: string }>
     if (e === undefined) {
       this.ignoredEvents++;
       entry.lastEventAt = at;
-      entry.journal?.record(at, event);
+      if (this.journalSize !== 0) (entry.journal ??= new JournalRing(this.journalSize)).record(at, event);
       if (this.listeners.transition.length > 0) this.notifyTransition(id, event, from, from, at, false);
       return this.states[from];
     }
@@ -243,7 +243,7 @@ class RegistryImpl<M, Ev extends { readonly type: string }>
     entry.lastEventAt = at;
     const bytes = (event as { bytesSent?: number }).bytesSent;
     if (bytes !== undefined) entry.bytesSent = bytes;
-    entry.journal?.record(at, event);
+    if (this.journalSize !== 0) (entry.journal ??= new JournalRing(this.journalSize)).record(at, event);
     if (this.isFinal[to] === 1) {
       // Release happens here and only here: the entry leaves the map before anyone is told.
       this.entries.delete(id);
