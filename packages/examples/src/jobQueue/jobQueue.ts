@@ -36,7 +36,7 @@ export interface JobQueue {
   readonly running: number;
   /** Jobs waiting to start. */
   readonly queued: number;
-  readonly registry: MachineRegistry<JobState, JobEvent, JobMeta>;
+  readonly registry: MachineRegistry<JobState, JobEvent, JobMeta, JobOutcome>;
   /** Cancels every job still queued or running (`shutdown`). */
   close(): void;
 }
@@ -55,7 +55,7 @@ export interface JobQueue {
  */
 export function createJobQueue({ concurrency }: { concurrency: number }): JobQueue {
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`createJobQueue: concurrency must be an integer >= 1, got ${concurrency}`);
-  const registry = createMachineRegistry<JobState, JobEvent, JobMeta>(jobTable);
+  const registry = createMachineRegistry<JobState, JobEvent, JobMeta, JobOutcome>(jobTable);
   let pumping = false;
   const pump = () => {
     pumping = false;

@@ -8,15 +8,16 @@
 import type { CompiledMachine } from '@lifeline/core';
 
 /** What release listeners receive, once per entry. */
-export interface ReleasedEntry<S extends string, E extends { type: string }, M> {
+export interface ReleasedEntry<O extends string, E extends { type: string }, M> {
   readonly id: number;
-  readonly outcome: S;
+  readonly outcome: O;
   /** The fact that released it. */
   readonly event: E;
   readonly meta: M;
 }
 
-export interface MachineRegistry<S extends string, E extends { type: string }, M> {
+/** `O` names the final states (the outcomes); the table does not carry that in its type. */
+export interface MachineRegistry<S extends string, E extends { type: string }, M, O extends S = S> {
   open(meta: M): number;
   /** Applies one fact; returns the state afterwards, or `undefined` for an id not in flight. Never throws. */
   dispatch(id: number, event: E): S | undefined;
@@ -24,22 +25,22 @@ export interface MachineRegistry<S extends string, E extends { type: string }, M
   readonly size: number;
   /** The entries in flight in `state`, oldest first. */
   list(state: S): { readonly id: number; readonly meta: M }[];
-  onRelease(listener: (released: ReleasedEntry<S, E, M>) => void): () => void;
+  onRelease(listener: (released: ReleasedEntry<O, E, M>) => void): () => void;
 }
 
 /**
  * @example
  * ```ts
- * const registry = createMachineRegistry<JobState, JobEvent, string>(jobTable);
+ * const registry = createMachineRegistry<JobState, JobEvent, string, JobOutcome>(jobTable);
  * const id = registry.open('resize images');
  * registry.dispatch(id, { type: 'CANCEL', reason: 'requested' }); // 'cancelled', released
  * ```
  */
-export function createMachineRegistry<S extends string, E extends { type: string }, M>(
+export function createMachineRegistry<S extends string, E extends { type: string }, M, O extends S = S>(
   table: CompiledMachine<S, E['type']>,
-): MachineRegistry<S, E, M> {
+): MachineRegistry<S, E, M, O> {
   const entries = new Map<number, { state: number; readonly meta: M }>();
-  let listeners: ReadonlyArray<(released: ReleasedEntry<S, E, M>) => void> = [];
+  let listeners: ReadonlyArray<(released: ReleasedEntry<O, E, M>) => void> = [];
   let nextId = 1;
   return {
     open(meta) {
@@ -57,7 +58,7 @@ export function createMachineRegistry<S extends string, E extends { type: string
         entries.delete(id); // released here and only here, before anyone is told
         for (const listener of listeners) {
           try {
-            listener({ id, outcome: state, event, meta: entry.meta });
+            listener({ id, outcome: state as O, event, meta: entry.meta });
           } catch (error) {
             console.error(`a release listener threw for entry ${id}:`, error);
           }
