@@ -2,9 +2,9 @@
 // XState's own interpreter, measured in one run and printed as ratios, plus
 // heap bytes per in-flight connection. Run with --expose-gc (the script does).
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createActor, initialTransition, transition } from 'xstate';
-import { createRegistry, type ConnectionEvent } from '@lifeline/core';
-import { connectionMachine } from '@lifeline/core/machine';
+import { createActor, initialTransition, setup, transition } from 'xstate';
+import { createMachineRegistry, createRegistry, type ConnectionEvent } from '@lifeline/core';
+import { compileMachine, connectionMachine } from '@lifeline/core/machine';
 
 const HEADERS: ConnectionEvent = { type: 'HEADERS', status: 200 };
 const DATA: ConnectionEvent = { type: 'DATA', bytesSent: 1024 };
@@ -48,9 +48,69 @@ function registryMode(journalSize: number): Mode {
   };
 }
 
+// A custom machine of the same size, through the same registry: queued → running → done | cancelled | failed.
+const jobMachine = setup({ types: { events: {} as { type: 'START' } | { type: 'PROGRESS' } | { type: 'COMPLETE' } | { type: 'CANCEL' } } }).createMachine({
+  initial: 'queued',
+  states: {
+    queued: { on: { START: 'running', CANCEL: 'cancelled' } },
+    running: { on: { PROGRESS: {}, COMPLETE: 'done', CANCEL: 'cancelled' } },
+    done: { type: 'final' },
+    cancelled: { type: 'final' },
+  },
+});
+const jobTable = compileMachine(jobMachine, { finalStates: ['done', 'cancelled'] });
+const START = { type: 'START' } as const;
+const PROGRESS = { type: 'PROGRESS' } as const;
+const COMPLETE = { type: 'COMPLETE' } as const;
+
+function jobRegistryMode(journalSize: number): Mode {
+  let jobs = createMachineRegistry(jobTable, { journalSize });
+  return {
+    prepare: (n) => {
+      if (jobs.size !== 0) jobs = createMachineRegistry(jobTable, { journalSize });
+      return Array.from({ length: n }, () => jobs.open());
+    },
+    events: (ids) => {
+      for (const id of ids as number[]) {
+        jobs.dispatch(id, START);
+        jobs.dispatch(id, PROGRESS);
+        jobs.dispatch(id, COMPLETE);
+      }
+      if (jobs.size !== 0) throw new Error('not all released');
+    },
+  };
+}
+
+// The same connection events, with a handle (onEnd) on every connection: what a handle costs when used.
+function handleMode(): Mode {
+  let registry = createRegistry({ journalSize: 0 });
+  let ended = 0;
+  return {
+    prepare: (n) => {
+      if (registry.size !== 0) registry = createRegistry({ journalSize: 0 });
+      return Array.from({ length: n }, () => {
+        const id = registry.open();
+        registry.handle(id)!.onEnd(() => ended++);
+        return id;
+      });
+    },
+    events: (ids) => {
+      for (const id of ids as number[]) {
+        registry.dispatch(id, HEADERS);
+        registry.dispatch(id, DATA);
+        registry.dispatch(id, FINISH);
+      }
+      if (registry.size !== 0 || ended === 0) throw new Error('not all released');
+    },
+  };
+}
+
 const modes = {
   compiled: registryMode(0),
   'compiled+journal(8)': registryMode(8),
+  'custom machine (job)': jobRegistryMode(0),
+  'custom machine (job)+journal(8)': jobRegistryMode(8),
+  'compiled, onEnd on every connection': handleMode(),
   'xstate transition()': {
     prepare: (n) => Array.from({ length: n }, () => initialTransition(connectionMachine)[0]),
     events: (snapshots) => {
@@ -76,11 +136,19 @@ const modes = {
 const sizes: Record<keyof typeof modes, number> = {
   compiled: 200_000,
   'compiled+journal(8)': 200_000,
+  'custom machine (job)': 200_000,
+  'custom machine (job)+journal(8)': 200_000,
+  'compiled, onEnd on every connection': 100_000,
   'xstate transition()': quick ? 500 : 2_000,
   'xstate actor.send': quick ? 1_000 : 5_000,
 };
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+/** The spread of one mode's cost over another's, round by round (rounds are interleaved, so each pair shares its noise). */
+function ratioRange(xs: number[], base: number[]): string {
+  const ratios = xs.map((x, i) => x / base[i]!).sort((a, b) => a - b);
+  return `${ratios[0]!.toFixed(2)}–${ratios[ratios.length - 1]!.toFixed(2)}`;
+}
 // Warm up every mode, then interleave rounds so drift hits all modes alike.
 for (const [name, mode] of Object.entries(modes)) nsPerEvent(Math.min(2_000, sizes[name as keyof typeof modes]), mode);
 const samples = Object.fromEntries(Object.keys(modes).map((k) => [k, [] as number[]])) as Record<keyof typeof modes, number[]>;
@@ -119,9 +187,15 @@ for (const r of rows) console.log(r.mode.padEnd(36) + String(r.nsPerEvent).padSt
 const transitionRatio = median(samples['xstate transition()']) / compiled;
 console.log(`\ncompiled path is ${Math.round(transitionRatio)}x cheaper per event than transition() (target >= 1000x: ${transitionRatio >= 1000 ? 'met' : 'NOT met'})`);
 console.log(`compiled path is ${Math.round(median(samples['xstate actor.send']) / compiled)}x cheaper per event than actor.send`);
+const customRatio = median(samples['custom machine (job)']) / compiled;
+console.log(
+  `custom machine registry (createMachineRegistry, job machine): ${Math.round(median(samples['custom machine (job)']) * 10) / 10} ns/event, ` +
+    `${Math.round(customRatio * 100) / 100}x the connection registry's ${Math.round(compiled * 10) / 10} ns/event ` +
+    `(per-round ratios ${ratioRange(samples['custom machine (job)'], samples.compiled)})`,
+);
 console.log(`heap per in-flight entry: ${heap.journalOff} B with the journal off, ${heap.journal8} B with journalSize 8 (one shared event recorded)`);
 mkdirSync(new URL('../../../bench-results/', import.meta.url), { recursive: true });
 writeFileSync(
   new URL('../../../bench-results/core.json', import.meta.url),
-  JSON.stringify({ node: process.version, rounds: ROUNDS, rows, transitionRatio, heap }, null, 2),
+  JSON.stringify({ node: process.version, rounds: ROUNDS, rows, transitionRatio, customRatio, heap }, null, 2),
 );

@@ -1,9 +1,20 @@
+/** Type-only key: carries a table's event type (the machine's event union) without a runtime field. */
+declare const eventOfTable: unique symbol;
+
 /**
  * A state machine projected to a dense integer table. `next[state * events.length + event]`
  * is the next state's index; `handled` says whether the machine had a transition
  * for that pair at all (an unhandled event leaves the state as it is).
+ *
+ * `S` are its states, `E` its event types, `Ev` its events (what a registry of it
+ * dispatches) and `F` its final states (the outcomes a released connection can have).
  */
-export interface CompiledMachine<S extends string = string, E extends string = string> {
+export interface CompiledMachine<
+  S extends string = string,
+  E extends string = string,
+  Ev extends { readonly type: E } = { readonly type: E },
+  F extends S = S,
+> {
   /** State names; a state's index is its position here. */
   readonly states: readonly S[];
   /** Event types; an event's index is its position here. */
@@ -12,6 +23,8 @@ export interface CompiledMachine<S extends string = string, E extends string = s
   readonly initial: number;
   /** `1` where the state is final. */
   readonly final: Uint8Array;
+  /** The final states' names, in the order of `states`: the outcomes a registry of this machine reports. */
+  readonly finalStates: readonly F[];
   /** Next-state table, `states.length × events.length`. */
   readonly next: Uint8Array;
   /** `1` where the machine has a transition for the pair (even a targetless one). */
@@ -20,7 +33,16 @@ export interface CompiledMachine<S extends string = string, E extends string = s
   readonly eventIndex: ReadonlyMap<string, number>;
   /** State name → index. */
   readonly stateIndex: ReadonlyMap<string, number>;
+  /** Never present at runtime: it only carries the event type for inference. */
+  readonly [eventOfTable]?: Ev;
 }
+
+/** The states of a compiled machine. */
+export type StateOf<T> = T extends { readonly states: readonly (infer S extends string)[] } ? S : never;
+/** The events of a compiled machine. */
+export type EventOf<T> = T extends { readonly [eventOfTable]?: infer Ev } ? Exclude<Ev, undefined> : never;
+/** The final states (outcomes) of a compiled machine. */
+export type OutcomeOf<T> = T extends { readonly finalStates: readonly (infer F extends string)[] } ? F : never;
 
 /** A {@link CompiledMachine} as plain JSON-able data: what a generated module holds. */
 export interface CompiledMachineData<S extends string = string, E extends string = string> {
@@ -33,12 +55,18 @@ export interface CompiledMachineData<S extends string = string, E extends string
 }
 
 /** Rebuilds the lookup structures of a table from its plain data. */
-export function tableFromData<S extends string, E extends string>(data: CompiledMachineData<S, E>): CompiledMachine<S, E> {
+export function tableFromData<
+  S extends string,
+  E extends string,
+  Ev extends { readonly type: E } = { readonly type: E },
+  F extends S = S,
+>(data: CompiledMachineData<S, E>): CompiledMachine<S, E, Ev, F> {
   return {
     states: data.states,
     events: data.events,
     initial: data.initial,
     final: Uint8Array.from(data.final),
+    finalStates: data.states.filter((_, s) => data.final[s] === 1) as F[],
     next: Uint8Array.from(data.next),
     handled: Uint8Array.from(data.handled),
     eventIndex: new Map(data.events.map((e, i) => [e, i])),
@@ -47,7 +75,7 @@ export function tableFromData<S extends string, E extends string>(data: Compiled
 }
 
 /** The plain data of a table, for writing it out as a module. */
-export function tableToData<S extends string, E extends string>(table: CompiledMachine<S, E>): CompiledMachineData<S, E> {
+export function tableToData<S extends string, E extends string>(table: CompiledMachine<S, E, any, any>): CompiledMachineData<S, E> {
   return {
     states: [...table.states],
     events: [...table.events],

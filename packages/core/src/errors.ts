@@ -104,8 +104,41 @@ export class UncompilableMachineError extends LifelineError {
     brandErrorClass(this, 'LIFELINE_UNCOMPILABLE_MACHINE');
   }
   declare readonly code: 'LIFELINE_UNCOMPILABLE_MACHINE';
-  constructor(message: string) {
+  /** The offending state's name, when one state is to blame. */
+  readonly state: string | undefined;
+  constructor(message: string, state?: string) {
     super('LIFELINE_UNCOMPILABLE_MACHINE', message);
     this.name = 'UncompilableMachineError';
+    this.state = state;
+  }
+}
+
+/**
+ * The reason a connection handle's `signal` aborts with: the connection was
+ * released. Named `'AbortError'`, like the errors `fetch` and timers reject
+ * with when aborted, so ordinary abort checks work on it.
+ *
+ * @example
+ * ```ts
+ * handle.signal.addEventListener('abort', () => {
+ *   const reason = handle.signal.reason as ConnectionEndedError;
+ *   console.log(reason.outcome, reason.event.type);
+ * });
+ * ```
+ */
+export class ConnectionEndedError extends LifelineError {
+  static {
+    brandErrorClass(this, 'LIFELINE_CONNECTION_ENDED');
+  }
+  declare readonly code: 'LIFELINE_CONNECTION_ENDED';
+  /** The final state the connection was released in. */
+  readonly outcome: string;
+  /** The terminal fact that released it. */
+  readonly event: { readonly type: string };
+  constructor(outcome: string, event: { readonly type: string }) {
+    super('LIFELINE_CONNECTION_ENDED', `the connection ended (${outcome}, on ${event.type})`);
+    this.name = 'AbortError';
+    this.outcome = outcome;
+    this.event = event;
   }
 }

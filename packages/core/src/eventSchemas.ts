@@ -7,6 +7,14 @@ import { closeReasons, errorReasons } from '@lifeline/core';
 
 const bytes = z.number().int().nonnegative();
 
+/**
+ * A transport's own detail about an event (a WebSocket close code, an HTTP/2
+ * error code, a queue name): a flat object of JSON values, kept in the journal
+ * and the log as given. The registry never reads it.
+ */
+export const eventDetailSchema = z.record(z.string(), z.json());
+const detail = eventDetailSchema.optional();
+
 /** Plain-data description of an error: serializable, so journals and logs can hold it. */
 export const errorInfoSchema = z.object({
   name: z.string(),
@@ -15,13 +23,13 @@ export const errorInfoSchema = z.object({
 });
 
 /** Response headers (or the first frame) were sent: `open` → `streaming`. */
-export const headersEventSchema = z.object({ type: z.literal('HEADERS'), status: z.number().int().optional() });
+export const headersEventSchema = z.object({ type: z.literal('HEADERS'), status: z.number().int().optional(), detail });
 /** Body bytes were sent; `bytesSent` is the running total. */
-export const dataEventSchema = z.object({ type: z.literal('DATA'), bytesSent: bytes });
+export const dataEventSchema = z.object({ type: z.literal('DATA'), bytesSent: bytes, detail });
 /** The request body was read in full. Not an end: the response may still be pending. */
-export const requestEndEventSchema = z.object({ type: z.literal('REQUEST_END'), bytesReceived: bytes.optional() });
+export const requestEndEventSchema = z.object({ type: z.literal('REQUEST_END'), bytesReceived: bytes.optional(), detail });
 /** The response was handed to the OS in full. */
-export const finishEventSchema = z.object({ type: z.literal('FINISH'), bytesSent: bytes.optional() });
+export const finishEventSchema = z.object({ type: z.literal('FINISH'), bytesSent: bytes.optional(), detail });
 /** The peer or the link went away first. */
 export const closeEventSchema = z.object({
   type: z.literal('CLOSE'),
@@ -29,6 +37,7 @@ export const closeEventSchema = z.object({
   /** The transport's own word for it: an HTTP parser error (`HPE_INVALID_CHUNK_SIZE`), a WebSocket close code, ... */
   code: z.string().optional(),
   bytesSent: bytes.optional(),
+  detail,
 });
 /** The server side failed. */
 export const errorEventSchema = z.object({
@@ -36,6 +45,7 @@ export const errorEventSchema = z.object({
   reason: z.enum(errorReasons),
   error: errorInfoSchema.optional(),
   bytesSent: bytes.optional(),
+  detail,
 });
 
 /** Every event a connection understands, as one zod schema (discriminated on `type`). */
@@ -48,3 +58,10 @@ export const connectionEventSchema = z.discriminatedUnion('type', [
   errorEventSchema,
 ]);
 
+
+/**
+ * Any machine's event as a log holds it: a `type`, an optional `detail`, and
+ * whatever other fields the machine's events carry (kept as they are). What
+ * replay checks the events of a custom machine's log against.
+ */
+export const machineEventSchema = z.looseObject({ type: z.string(), detail });

@@ -5,6 +5,7 @@ import type {
   dataEventSchema,
   errorEventSchema,
   errorInfoSchema,
+  eventDetailSchema,
   finishEventSchema,
   headersEventSchema,
   requestEndEventSchema,
@@ -36,6 +37,18 @@ export const closeReasons = [
 export type CloseReason = (typeof closeReasons)[number];
 
 // The event types are the schemas' own, imported as types only: loading this module loads no zod.
+
+/**
+ * A transport's own detail about an event, e.g. `{ closeCode: 1006 }` on a
+ * WebSocket's CLOSE: JSON values only, recorded in the journal and the log.
+ */
+export type EventDetail = z.infer<typeof eventDetailSchema>;
+/**
+ * What every event of every machine may carry: its `type` and an optional
+ * {@link EventDetail}. A registry of a custom machine dispatches the machine's
+ * own events; each may add `detail` without declaring it.
+ */
+export type MachineEvent<T extends string = string> = { readonly type: T; readonly detail?: EventDetail };
 
 /** Plain-data description of an error: serializable, so journals and logs can hold it. */
 export type ErrorInfo = z.infer<typeof errorInfoSchema>;

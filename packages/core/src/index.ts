@@ -1,5 +1,5 @@
 export type { ConnectionOutcome, ConnectionState } from './connectionMachine.js';
-export type { CompiledMachine } from './compiledMachine.js';
+export type { CompiledMachine, EventOf, OutcomeOf, StateOf } from './compiledMachine.js';
 export {
   closeReasons,
   connectionEventTypes,
@@ -13,20 +13,25 @@ export {
   type ErrorEvent,
   type ErrorInfo,
   type ErrorReason,
+  type EventDetail,
   type FinishEvent,
   type HeadersEvent,
+  type MachineEvent,
   type RequestEndEvent,
 } from './events.js';
 export {
+  ConnectionEndedError,
   InvalidArgumentError,
   InvalidOptionsError,
   LifelineError,
   UncompilableMachineError,
   type LifelineErrorCode,
 } from './errors.js';
+export type { ConnectionHandle } from './handle.js';
 export type { JournalEntry } from './journal.js';
 export { toNdjsonLine, type EventRecord, type LogRecord, type OpenRecord } from './log.js';
 export {
+  createMachineRegistry,
   createRegistry,
   type ConnectionId,
   type ConnectionInfo,
@@ -34,9 +39,11 @@ export {
   type ListenerErrorContext,
   type OpenOptions,
   type Registry,
+  type RegistryFor,
   type RegistryOptions,
   type RegistryStats,
   type ReleasedConnection,
   type TransitionRecord,
   type Transport,
+  type WithDetail,
 } from './registry.js';

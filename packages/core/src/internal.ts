@@ -9,6 +9,7 @@
  * const o = checkOptions('drain', options, { deadline: option.number() });
  * ```
  */
+export { bindToCaller } from './asyncContext.js';
 export { connectionTable } from './connectionTable.generated.js';
 export { brandErrorClass } from './errors.js';
 export { checkOptions, option, type OptionIssue, type OptionProblem, type OptionRule, type OptionRules } from './options.js';

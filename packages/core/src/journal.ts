@@ -1,10 +1,10 @@
 import type { ConnectionEvent } from './events.js';
 
-/** One remembered event of a connection. */
-export interface JournalEntry {
+/** One remembered event of a connection. `Ev`: the registry's events. */
+export interface JournalEntry<Ev = ConnectionEvent> {
   /** Clock time at which the event was dispatched. */
   readonly at: number;
-  readonly event: ConnectionEvent;
+  readonly event: Ev;
 }
 
 /**
@@ -20,7 +20,7 @@ export class JournalRing {
     this.slots = new Array<unknown>(size * 2);
   }
 
-  record(at: number, event: ConnectionEvent): void {
+  record(at: number, event: unknown): void {
     const i = (this.written % this.size) * 2;
     this.slots[i] = at;
     this.slots[i + 1] = event;
@@ -33,13 +33,13 @@ export class JournalRing {
   }
 
   /** The kept events, oldest first. */
-  entries(): JournalEntry[] {
+  entries<Ev>(): JournalEntry<Ev>[] {
     const count = Math.min(this.written, this.size);
-    const out: JournalEntry[] = new Array(count);
+    const out: JournalEntry<Ev>[] = new Array(count);
     const start = this.written - count;
     for (let k = 0; k < count; k++) {
       const i = ((start + k) % this.size) * 2;
-      out[k] = { at: this.slots[i] as number, event: this.slots[i + 1] as ConnectionEvent };
+      out[k] = { at: this.slots[i] as number, event: this.slots[i + 1] as Ev };
     }
     return out;
   }

@@ -4,10 +4,10 @@ import type { openRecordSchema } from './logSchemas.js';
 
 /** A connection was opened. `meta` must be JSON-serializable for the log to round-trip. */
 export type OpenRecord = z.infer<typeof openRecordSchema>;
-/** An event was dispatched to a connection (known, released or unknown). */
-export type EventRecord = { seq: number; id: number; at: number; kind: 'event'; event: ConnectionEvent };
-/** One line of a registry's event log. */
-export type LogRecord = OpenRecord | EventRecord;
+/** An event was dispatched to a connection (known, released or unknown). `Ev`: the registry's events. */
+export type EventRecord<Ev = ConnectionEvent> = { seq: number; id: number; at: number; kind: 'event'; event: Ev };
+/** One line of a registry's event log. `Ev`: the registry's events (a custom machine's, for its registry). */
+export type LogRecord<Ev = ConnectionEvent> = OpenRecord | EventRecord<Ev>;
 
 /**
  * Encodes a record as one NDJSON line (with its trailing newline).
@@ -17,7 +17,7 @@ export type LogRecord = OpenRecord | EventRecord;
  * const registry = createRegistry({ onRecord: (r) => out.write(toNdjsonLine(r)) });
  * ```
  */
-export function toNdjsonLine(record: LogRecord): string {
+export function toNdjsonLine(record: LogRecord<unknown>): string {
   return JSON.stringify(record, keepErrors) + '\n';
 }
 

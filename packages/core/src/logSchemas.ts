@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { connectionEventSchema } from './eventSchemas.js';
+import { connectionEventSchema, machineEventSchema } from './eventSchemas.js';
 
 // The zod description of an event log's lines, for replay and for anyone reading a log.
 
@@ -29,3 +29,13 @@ export const eventRecordSchema = z.object({
 
 /** One line of a registry's event log. */
 export const logRecordSchema = z.discriminatedUnion('kind', [openRecordSchema, eventRecordSchema]);
+
+/** An event record of a custom machine's registry: the event is checked as {@link machineEventSchema}. */
+export const machineEventRecordSchema = z.object({
+  ...recordHead,
+  kind: z.literal('event'),
+  event: machineEventSchema,
+});
+
+/** One line of the event log of a custom machine's registry (`createMachineRegistry`). */
+export const machineLogRecordSchema = z.discriminatedUnion('kind', [openRecordSchema, machineEventRecordSchema]);

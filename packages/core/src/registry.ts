@@ -1,154 +1,56 @@
+import type { CompiledMachine, EventOf } from './compiledMachine.js';
 import { logError } from './console.js';
 import type { ConnectionOutcome, ConnectionState } from './connectionMachine.js';
 // Generated ahead of time from connectionMachine (scripts/generateConnectionTable.ts): compiling the
 // machine here would load XState into every process that imports the registry.
 import { connectionTable } from './connectionTable.generated.js';
+import { InvalidArgumentError, InvalidOptionsError } from './errors.js';
 import type { ConnectionEvent } from './events.js';
+import { EntryExtras, type ConnectionHandle, type HandleHost } from './handle.js';
 import { JournalRing, type JournalEntry } from './journal.js';
 import type { LogRecord } from './log.js';
 import { checkOptions, option } from './options.js';
+import type {
+  ConnectionId,
+  ConnectionInfo,
+  ListFilter,
+  ListenerErrorContext,
+  OpenOptions,
+  Registry,
+  RegistryFor,
+  RegistryOptions,
+  RegistryStats,
+  ReleasedConnection,
+  TransitionRecord,
+  Transport,
+  WithDetail,
+} from './registryTypes.js';
 import { restoreOpen, type Restorable } from './restoreOpen.js';
 
-/** A connection's id in its registry: 1, 2, 3, ... in opening order. */
-export type ConnectionId = number;
-
-/** Well-known transport names; any other string is accepted too. */
-export type Transport = 'http1' | 'https' | 'http2' | 'websocket' | 'tcp' | (string & {});
-
-/** Where a listener that threw was called from. */
-export interface ListenerErrorContext {
-  readonly listener: 'transition' | 'release' | 'record';
-  readonly connectionId: ConnectionId;
-}
-
-/** Options of {@link createRegistry}. */
-export interface RegistryOptions {
-  /** Milliseconds now. Default `Date.now`. Inject a fake one to make tests deterministic. */
-  clock?: () => number;
-  /** Events kept per connection and handed to release listeners. `0` turns the journal off. Default 8. */
-  journalSize?: number;
-  /** Called when a subscriber, release listener or `onRecord` throws. Default: `console.error`. */
-  onListenerError?: (error: unknown, context: ListenerErrorContext) => void;
-  /** Called with every open and every dispatched event, in order: the event log (see `toNdjsonLine`, `replay`). */
-  onRecord?: (record: LogRecord) => void;
-}
-
-/** Options of {@link Registry.open}. */
-export interface OpenOptions<M> {
-  /** Default `'http1'`. */
-  transport?: Transport;
-  /** Anything you want back on release (method, url, route...). JSON-serializable if you log. */
-  meta?: M;
-}
-
-/** A snapshot of one in-flight connection. */
-export interface ConnectionInfo<M = unknown> {
-  readonly id: ConnectionId;
-  readonly state: ConnectionState;
-  readonly transport: Transport;
-  readonly meta: M | undefined;
-  readonly openedAt: number;
-  /** Clock time of the last event, or of the open. */
-  readonly lastEventAt: number;
-  /** The last `bytesSent` any event reported. */
-  readonly bytesSent: number;
-}
-
-/** What release listeners receive, exactly once per connection. */
-export interface ReleasedConnection<M = unknown> extends ConnectionInfo<M> {
-  readonly state: ConnectionOutcome;
-  readonly outcome: ConnectionOutcome;
-  /** The first terminal fact, the one that released the connection. */
-  readonly event: ConnectionEvent;
-  readonly releasedAt: number;
-  /** `releasedAt - openedAt`. */
-  readonly duration: number;
-  /** The newest `journalSize` events, oldest first, including the terminal one. Empty when the journal is off. */
-  readonly journal: readonly JournalEntry[];
-}
-
-/** What transition subscribers receive for every event applied to an in-flight connection. */
-export interface TransitionRecord {
-  readonly id: ConnectionId;
-  readonly event: ConnectionEvent;
-  readonly from: ConnectionState;
-  readonly to: ConnectionState;
-  readonly at: number;
-  /** False when the machine has no transition for this event in `from` (a duplicate or out-of-order fact). */
-  readonly handled: boolean;
-}
-
-/** Counters since the registry was created. */
-export interface RegistryStats {
-  readonly opened: number;
-  readonly inFlight: number;
-  readonly released: { readonly finished: number; readonly closed: number; readonly errored: number };
-  /** Events for connections already released (the first terminal fact wins; these change nothing). */
-  readonly lateEvents: number;
-  /** Events for ids this registry never issued. */
-  readonly unknownEvents: number;
-  /** Events an in-flight connection had no transition for (duplicates, out of order, unknown types). */
-  readonly ignoredEvents: number;
-}
-
-/** Filter of {@link Registry.list}. Every given condition must hold. */
-export interface ListFilter {
-  state?: ConnectionState | readonly ConnectionState[];
-  transport?: Transport;
-  /** Opened at least this many ms ago. */
-  olderThan?: number;
-  /** No event for at least this many ms. */
-  idleFor?: number;
-}
-
-/** The in-flight connections of one server (or any other owner), each released exactly once. */
-export interface Registry<M = unknown> {
-  /**
-   * Opens a connection in state `open` and returns its id.
-   * @example `const id = registry.open({ transport: 'http1', meta: { url: req.url } })`
-   */
-  open(options?: OpenOptions<M>): ConnectionId;
-  /**
-   * Applies one fact. Returns the connection's state afterwards, or `undefined` for
-   * an id that is not in flight (released or never issued). Never throws for odd
-   * input: late, duplicate, unknown and out-of-order facts are counted.
-   * At the first terminal fact the entry leaves the registry and release listeners run, synchronously.
-   * @example `registry.dispatch(id, { type: 'CLOSE', reason: 'aborted' })`
-   */
-  dispatch(id: ConnectionId, event: ConnectionEvent): ConnectionState | undefined;
-  /** The state of an in-flight connection, without allocating. */
-  state(id: ConnectionId): ConnectionState | undefined;
-  /** Number of in-flight connections. */
-  readonly size: number;
-  /** A snapshot of one in-flight connection. */
-  get(id: ConnectionId): ConnectionInfo<M> | undefined;
-  /** Snapshots of the in-flight connections that match `filter`, oldest first. */
-  list(filter?: ListFilter): ConnectionInfo<M>[];
-  stats(): RegistryStats;
-  /** Calls `listener` for every event applied to an in-flight connection. Returns the unsubscribe function. */
-  subscribe(listener: (transition: TransitionRecord) => void): () => void;
-  /** Calls `listener` once per connection, at its release. Returns the unsubscribe function. */
-  onRelease(listener: (released: ReleasedConnection<M>) => void): () => void;
-}
+export type * from './registryTypes.js';
 
 const registryOptionRules = {
   clock: option.function('a function returning the time in milliseconds'),
   journalSize: option.number({ integer: true, min: 0, max: 4096 }),
   onListenerError: option.function('a function (error, context) => void'),
   onRecord: option.function('a function (record) => void'),
+  transport: option.string(),
+  childEnd: option.custom('an event object with a string "type"', (v) => typeof (v as { type?: unknown } | null)?.type === 'string'),
 };
-
-const { states: STATE_NAMES, final: FINAL, next: NEXT, handled: HANDLED, eventIndex: EVENT_INDEX, initial: INITIAL } =
-  connectionTable;
-const EVENT_COUNT = connectionTable.events.length;
 
 function defaultListenerError(error: unknown, context: ListenerErrorContext): void {
   logError(`lifeline: a ${context.listener} listener threw for connection ${context.connectionId}:`, error);
 }
 
-class Entry<M> {
+/** A machine as the registry reads it: the table's arrays, any machine's. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the event type is only carried for inference
+type Table = CompiledMachine<string, string, any, string>;
+
+class Entry<M, Ev> {
   lastEventAt: number;
   bytesSent = 0;
+  /** Handle, parent and children: `null` for the many connections that have none, so release checks one field. */
+  extras: EntryExtras<Ev> | null = null;
   constructor(
     readonly id: ConnectionId,
     public state: number,
@@ -160,10 +62,10 @@ class Entry<M> {
     this.lastEventAt = openedAt;
   }
 
-  info(): ConnectionInfo<M> {
+  info(states: readonly string[]): ConnectionInfo<M, string> {
     return {
       id: this.id,
-      state: STATE_NAMES[this.state]!,
+      state: states[this.state]!,
       transport: this.transport,
       meta: this.meta,
       openedAt: this.openedAt,
@@ -173,45 +75,123 @@ class Entry<M> {
   }
 }
 
-const EMPTY_JOURNAL: readonly JournalEntry[] = Object.freeze([]);
+const EMPTY_JOURNAL: readonly JournalEntry<never>[] = Object.freeze([]);
 
-interface Listeners<M> {
-  transition: ReadonlyArray<(t: TransitionRecord) => void>;
-  release: ReadonlyArray<(r: ReleasedConnection<M>) => void>;
+interface Listeners<M, Ev> {
+  transition: ReadonlyArray<(t: TransitionRecord<string, Ev>) => void>;
+  release: ReadonlyArray<(r: ReleasedConnection<M, string, Ev>) => void>;
 }
 
-class RegistryImpl<M> implements Registry<M>, Restorable<M> {
-  private readonly entries = new Map<ConnectionId, Entry<M>>();
+/**
+ * One registry for every compiled machine. The table's arrays are copied into
+ * fields at construction so that `dispatch` is the same array lookups whatever
+ * the machine: every entry has one shape and every call site sees one class.
+ */
+class RegistryImpl<M, Ev extends { readonly type: string }>
+  implements Registry<M, string, Ev, string>, Restorable<M>, HandleHost<Ev>
+{
+  private readonly entries = new Map<ConnectionId, Entry<M, Ev>>();
   private readonly clock: () => number;
   private readonly journalSize: number;
   private readonly onListenerError: (error: unknown, context: ListenerErrorContext) => void;
-  private readonly onRecord: ((record: LogRecord) => void) | undefined;
-  private readonly listeners: Listeners<M> = { transition: [], release: [] };
+  private readonly onRecord: ((record: LogRecord<Ev>) => void) | undefined;
+  private readonly defaultTransport: Transport;
+  private readonly childEnd: Ev | undefined;
+  private readonly listeners: Listeners<M, Ev> = { transition: [], release: [] };
+  private readonly states: readonly string[];
+  private readonly finalStates: readonly string[];
+  private readonly isFinal: Uint8Array;
+  private readonly next: Uint8Array;
+  private readonly handledPairs: Uint8Array;
+  private readonly eventIndex: ReadonlyMap<string, number>;
+  private readonly eventCount: number;
+  private readonly initial: number;
+  /** Releases by final state, indexed like `states`. */
+  private readonly released: number[];
+  /** Per event index: 1 when the event takes every non-final state to a final one (a valid `endWith`). Built on first need. */
+  private endsEverywhere: Uint8Array | undefined;
   private nextId = 1;
   private seq = 0;
   private opened = 0;
-  private finished = 0;
-  private closed = 0;
-  private errored = 0;
   private lateEvents = 0;
   private unknownEvents = 0;
   private ignoredEvents = 0;
 
-  constructor(options: RegistryOptions) {
+  constructor(where: string, table: Table, options: RegistryOptions<Ev>, defaults: { transport: Transport; childEnd: Ev | undefined }) {
     this.clock = options.clock ?? Date.now;
     this.journalSize = options.journalSize ?? 8;
     this.onListenerError = options.onListenerError ?? defaultListenerError;
     this.onRecord = options.onRecord;
+    this.defaultTransport = options.transport ?? defaults.transport;
+    this.childEnd = options.childEnd ?? defaults.childEnd;
+    this.states = table.states;
+    this.finalStates = table.finalStates;
+    this.isFinal = table.final;
+    this.next = table.next;
+    this.handledPairs = table.handled;
+    this.eventIndex = table.eventIndex;
+    this.eventCount = table.events.length;
+    this.initial = table.initial;
+    this.released = table.states.map(() => 0);
+    if (this.childEnd !== undefined && !this.endsEveryPath(this.childEnd)) {
+      throw new InvalidOptionsError(`${where}: invalid options: option "childEnd": ${this.notAnEnd(this.childEnd)}`, ['childEnd']);
+    }
   }
 
   get size(): number {
     return this.entries.size;
   }
 
-  open(options?: OpenOptions<M>): ConnectionId {
+  open(options?: OpenOptions<M, Ev>): ConnectionId {
     const id = this.nextId++;
-    this.insert(id, options?.transport ?? 'http1', options?.meta, this.clock());
+    if (options?.parent !== undefined) return this.openChild(id, options);
+    this.insert(id, options?.transport ?? this.defaultTransport, options?.meta, this.clock());
     return id;
+  }
+
+  private openChild(id: ConnectionId, options: OpenOptions<M, Ev>): ConnectionId {
+    const endWith = options.endWith ?? this.childEnd;
+    if (endWith === undefined) {
+      throw new InvalidArgumentError(
+        'registry.open: option "endWith" is missing: a child needs the event that ends it when its parent ends. ' +
+          "Pass open({ parent, endWith: { type: 'CANCEL' } }), or give the registry a childEnd option.",
+        'endWith',
+      );
+    }
+    if (!this.endsEveryPath(endWith)) throw new InvalidArgumentError(`registry.open: option "endWith": ${this.notAnEnd(endWith)}`, 'endWith');
+    const entry = this.insert(id, options.transport ?? this.defaultTransport, options.meta, this.clock());
+    const extras = this.extrasOf(entry);
+    extras.endWith = endWith;
+    const parent = this.entries.get(options.parent!);
+    // A call on a socket that is already gone cannot run: it ends at once, as it would have with its parent.
+    if (parent === undefined) this.dispatch(id, endWith);
+    else this.extrasOf(parent).adopt(extras);
+    return id;
+  }
+
+  /** True when `event` takes every non-final state to a final state: only such an event can end a child. */
+  private endsEveryPath(event: Ev): boolean {
+    if (this.endsEverywhere === undefined) {
+      const ends = new Uint8Array(this.eventCount).fill(1);
+      for (let s = 0; s < this.states.length; s++) {
+        if (this.isFinal[s] === 1) continue;
+        for (let e = 0; e < this.eventCount; e++) if (this.isFinal[this.next[s * this.eventCount + e]!] !== 1) ends[e] = 0;
+      }
+      this.endsEverywhere = ends;
+    }
+    const e = this.eventIndex.get(event?.type);
+    return e !== undefined && this.endsEverywhere[e] === 1;
+  }
+
+  private notAnEnd(event: Ev): string {
+    return (
+      `expected an event that takes every non-final state to a final state (${this.finalStates.join(', ')}), ` +
+      `received ${JSON.stringify(event?.type)}, which does not`
+    );
+  }
+
+  private extrasOf(entry: Entry<M, Ev>): EntryExtras<Ev> {
+    return (entry.extras ??= new EntryExtras<Ev>(entry.id, this));
   }
 
   [restoreOpen](id: ConnectionId, transport: Transport, meta: M | undefined, at: number): boolean {
@@ -221,20 +201,22 @@ class RegistryImpl<M> implements Registry<M>, Restorable<M> {
     return true;
   }
 
-  private insert(id: ConnectionId, transport: Transport, meta: M | undefined, at: number): void {
+  private insert(id: ConnectionId, transport: Transport, meta: M | undefined, at: number): Entry<M, Ev> {
     const journal = this.journalSize > 0 ? new JournalRing(this.journalSize) : null;
-    this.entries.set(id, new Entry(id, INITIAL, transport, meta, at, journal));
+    const entry = new Entry<M, Ev>(id, this.initial, transport, meta, at, journal);
+    this.entries.set(id, entry);
     this.opened++;
     if (this.onRecord !== undefined) {
-      const record: LogRecord =
+      const record: LogRecord<Ev> =
         meta === undefined
           ? { seq: ++this.seq, id, at, kind: 'open', transport }
           : { seq: ++this.seq, id, at, kind: 'open', transport, meta };
       this.emitRecord(record);
     }
+    return entry;
   }
 
-  dispatch(id: ConnectionId, event: ConnectionEvent): ConnectionState | undefined {
+  dispatch(id: ConnectionId, event: Ev): string | undefined {
     const entry = this.entries.get(id);
     const at = this.clock();
     if (this.onRecord !== undefined) this.emitRecord({ seq: ++this.seq, id, at, kind: 'event', event });
@@ -245,81 +227,89 @@ class RegistryImpl<M> implements Registry<M>, Restorable<M> {
       return undefined;
     }
     const from = entry.state;
-    const e = EVENT_INDEX.get(event?.type);
+    const e = this.eventIndex.get(event?.type);
     if (e === undefined) {
       this.ignoredEvents++;
       entry.lastEventAt = at;
       entry.journal?.record(at, event);
       if (this.listeners.transition.length > 0) this.notifyTransition(id, event, from, from, at, false);
-      return STATE_NAMES[from];
+      return this.states[from];
     }
-    const k = from * EVENT_COUNT + e;
-    const to = NEXT[k]!;
-    const handled = HANDLED[k] === 1;
+    const k = from * this.eventCount + e;
+    const to = this.next[k]!;
+    const handled = this.handledPairs[k] === 1;
     if (!handled) this.ignoredEvents++;
     entry.state = to;
     entry.lastEventAt = at;
     const bytes = (event as { bytesSent?: number }).bytesSent;
     if (bytes !== undefined) entry.bytesSent = bytes;
     entry.journal?.record(at, event);
-    if (FINAL[to] === 1) {
+    if (this.isFinal[to] === 1) {
       // Release happens here and only here: the entry leaves the map before anyone is told.
       this.entries.delete(id);
-      if (to === FINISHED) this.finished++;
-      else if (to === CLOSED) this.closed++;
-      else this.errored++;
+      this.released[to]!++;
       if (this.listeners.transition.length > 0) this.notifyTransition(id, event, from, to, at, handled);
       if (this.listeners.release.length > 0) this.notifyRelease(entry, event, at);
-      return STATE_NAMES[to];
+      if (entry.extras !== null) entry.extras.release(this.states[to]!, event);
+      return this.states[to];
     }
     if (this.listeners.transition.length > 0) this.notifyTransition(id, event, from, to, at, handled);
-    return STATE_NAMES[to];
+    return this.states[to];
   }
 
-  state(id: ConnectionId): ConnectionState | undefined {
+  state(id: ConnectionId): string | undefined {
     const entry = this.entries.get(id);
-    return entry === undefined ? undefined : STATE_NAMES[entry.state];
+    return entry === undefined ? undefined : this.states[entry.state];
   }
 
-  get(id: ConnectionId): ConnectionInfo<M> | undefined {
-    return this.entries.get(id)?.info();
+  get(id: ConnectionId): ConnectionInfo<M, string> | undefined {
+    return this.entries.get(id)?.info(this.states);
   }
 
-  list(filter: ListFilter = {}): ConnectionInfo<M>[] {
+  handle(id: ConnectionId): ConnectionHandle<string, Ev> | undefined {
+    const entry = this.entries.get(id);
+    return entry === undefined ? undefined : this.extrasOf(entry);
+  }
+
+  list(filter: ListFilter<M, string> = {}): ConnectionInfo<M, string>[] {
     const now = this.clock();
-    const states = filter.state === undefined ? undefined : new Set([filter.state].flat());
-    const out: ConnectionInfo<M>[] = [];
+    const states = filter.state === undefined ? undefined : new Set<string>([filter.state].flat());
+    const out: ConnectionInfo<M, string>[] = [];
     for (const entry of this.entries.values()) {
-      if (states !== undefined && !states.has(STATE_NAMES[entry.state]!)) continue;
+      if (states !== undefined && !states.has(this.states[entry.state]!)) continue;
       if (filter.transport !== undefined && entry.transport !== filter.transport) continue;
       if (filter.olderThan !== undefined && now - entry.openedAt < filter.olderThan) continue;
       if (filter.idleFor !== undefined && now - entry.lastEventAt < filter.idleFor) continue;
-      out.push(entry.info());
+      if (filter.parent !== undefined && entry.extras?.parent?.id !== filter.parent) continue;
+      if (filter.meta !== undefined && !filter.meta(entry.meta)) continue;
+      out.push(entry.info(this.states));
     }
     return out;
   }
 
-  stats(): RegistryStats {
+  stats(): RegistryStats<string> {
+    const released: Record<string, number> = {};
+    for (const name of this.finalStates) released[name] = this.released[this.states.indexOf(name)]!;
     return {
       opened: this.opened,
       inFlight: this.entries.size,
-      released: { finished: this.finished, closed: this.closed, errored: this.errored },
+      released,
       lateEvents: this.lateEvents,
       unknownEvents: this.unknownEvents,
       ignoredEvents: this.ignoredEvents,
     };
   }
 
-  subscribe(listener: (transition: TransitionRecord) => void): () => void {
+  subscribe(listener: (transition: TransitionRecord<string, Ev>) => void): () => void {
     return this.addListener('transition', listener);
   }
 
-  onRelease(listener: (released: ReleasedConnection<M>) => void): () => void {
+  onRelease(listener: (released: ReleasedConnection<M, string, Ev>) => void): () => void {
     return this.addListener('release', listener);
   }
 
   /** Listener arrays are replaced, never mutated, so (un)subscribing from inside a listener is safe. */
-  private addListener<K extends keyof Listeners<M>>(key: K, listener: Listeners<M>[K][number]): () => void {
+  private addListener<K extends keyof Listeners<M, Ev>>(key: K, listener: Listeners<M, Ev>[K][number]): () => void {
     const listeners = this.listeners as Record<K, readonly unknown[]>;
     listeners[key] = [...listeners[key], listener];
     let subscribed = true;
@@ -330,15 +320,8 @@ class RegistryImpl<M> implements Registry<M>, Restorable<M> {
     };
   }
 
-  private notifyTransition(
-    id: ConnectionId,
-    event: ConnectionEvent,
-    from: number,
-    to: number,
-    at: number,
-    handled: boolean,
-  ): void {
-    const record: TransitionRecord = { id, event, from: STATE_NAMES[from]!, to: STATE_NAMES[to]!, at, handled };
+  private notifyTransition(id: ConnectionId, event: Ev, from: number, to: number, at: number, handled: boolean): void {
+    const record: TransitionRecord<string, Ev> = { id, event, from: this.states[from]!, to: this.states[to]!, at, handled };
     for (const listener of this.listeners.transition) {
       try {
         listener(record);
@@ -348,9 +331,9 @@ class RegistryImpl<M> implements Registry<M>, Restorable<M> {
     }
   }
 
-  private notifyRelease(entry: Entry<M>, event: ConnectionEvent, at: number): void {
-    const outcome = STATE_NAMES[entry.state] as ConnectionOutcome;
-    const released: ReleasedConnection<M> = {
+  private notifyRelease(entry: Entry<M, Ev>, event: Ev, at: number): void {
+    const outcome = this.states[entry.state]!;
+    const released: ReleasedConnection<M, string, Ev> = {
       id: entry.id,
       state: outcome,
       outcome,
@@ -362,7 +345,7 @@ class RegistryImpl<M> implements Registry<M>, Restorable<M> {
       event,
       releasedAt: at,
       duration: at - entry.openedAt,
-      journal: entry.journal === null ? EMPTY_JOURNAL : entry.journal.entries(),
+      journal: entry.journal === null ? EMPTY_JOURNAL : entry.journal.entries<Ev>(),
     };
     for (const listener of this.listeners.release) {
       try {
@@ -373,7 +356,11 @@ class RegistryImpl<M> implements Registry<M>, Restorable<M> {
     }
   }
 
-  private emitRecord(record: LogRecord): void {
+  reportEndListenerError(error: unknown, id: ConnectionId): void {
+    this.reportListenerError(error, 'end', id);
+  }
+
+  private emitRecord(record: LogRecord<Ev>): void {
     try {
       this.onRecord!(record);
     } catch (error) {
@@ -391,14 +378,15 @@ class RegistryImpl<M> implements Registry<M>, Restorable<M> {
   }
 }
 
-const FINISHED = connectionTable.stateIndex.get('finished')!;
-const CLOSED = connectionTable.stateIndex.get('closed')!;
+const SESSION_CLOSED: ConnectionEvent = Object.freeze({ type: 'CLOSE', reason: 'session-closed' });
 
 /**
  * Creates a registry of in-flight connections. Each connection is released
  * exactly once, synchronously, at its first terminal fact (`FINISH`, `CLOSE`
  * or `ERROR`); later facts are counted as late and change nothing.
  * Options are validated here; a bad one throws an `InvalidOptionsError` naming it.
+ * It is the registry of the connection machine: `createMachineRegistry` makes
+ * the same registry for any other machine.
  *
  * @example
  * ```ts
@@ -411,5 +399,57 @@ const CLOSED = connectionTable.stateIndex.get('closed')!;
  * ```
  */
 export function createRegistry<M = unknown>(options: RegistryOptions = {}): Registry<M> {
-  return new RegistryImpl<M>(checkOptions('createRegistry', options, registryOptionRules) ?? {});
+  const checked = checkOptions('createRegistry', options, registryOptionRules) ?? {};
+  return new RegistryImpl<M, ConnectionEvent>('createRegistry', connectionTable as unknown as Table, checked, {
+    transport: 'http1',
+    childEnd: SESSION_CLOSED,
+  }) as unknown as Registry<M, ConnectionState, ConnectionEvent, ConnectionOutcome>;
+}
+
+/**
+ * Creates a registry for any machine `compileMachine` accepts: the same
+ * registry as {@link createRegistry} (exactly-once release at the first final
+ * state, journal, event log and replay, stats by outcome, `list`, handles and
+ * groups), with states, events and outcomes typed from the compiled table.
+ * A connection's outcome is the final state it was released in.
+ *
+ * @example
+ * ```ts
+ * const jobTable = compileMachine(jobMachine, { finalStates: ['done', 'cancelled', 'failed'] });
+ * const jobs = createMachineRegistry(jobTable, { transport: 'queue', childEnd: { type: 'CANCEL' } });
+ * const id = jobs.open({ meta: { name: 'resize' } });
+ * jobs.dispatch(id, { type: 'START' });
+ * jobs.dispatch(id, { type: 'COMPLETE', detail: { worker: 3 } }); // 'done': released
+ * jobs.stats().released; // { done: 1, cancelled: 0, failed: 0 }
+ * ```
+ */
+export function createMachineRegistry<T extends Table, M = unknown>(
+  table: T,
+  options: RegistryOptions<WithDetail<EventOf<T>>> = {},
+): RegistryFor<T, M> {
+  if (!isTable(table)) {
+    throw new InvalidArgumentError(
+      'createMachineRegistry: argument "table" must be a compiled machine: pass compileMachine(yourMachine), not the machine itself.',
+      'table',
+    );
+  }
+  const checked = checkOptions('createMachineRegistry', options, registryOptionRules) ?? {};
+  return new RegistryImpl<M, { type: string }>('createMachineRegistry', table, checked as unknown as RegistryOptions<{ type: string }>, {
+    transport: 'none',
+    childEnd: undefined,
+  }) as unknown as RegistryFor<T, M>;
+}
+
+function isTable(value: unknown): value is Table {
+  const t = value as Partial<Table> | null;
+  return (
+    typeof t === 'object' &&
+    t !== null &&
+    Array.isArray(t.states) &&
+    Array.isArray(t.finalStates) &&
+    t.next instanceof Uint8Array &&
+    t.final instanceof Uint8Array &&
+    t.handled instanceof Uint8Array &&
+    t.eventIndex instanceof Map
+  );
 }

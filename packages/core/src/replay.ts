@@ -1,7 +1,15 @@
 // Shared code comes through the package's root (a self-reference): this subpath's bundle then uses the
 // root's classes and constants instead of carrying copies of them.
-import { connectionEventTypes, createRegistry, type LogRecord, type Registry, type RegistryOptions } from '@lifeline/core';
-import { logRecordSchema } from './logSchemas.js';
+import {
+  connectionEventTypes,
+  createMachineRegistry,
+  createRegistry,
+  type CompiledMachine,
+  type LogRecord,
+  type Registry,
+  type RegistryOptions,
+} from '@lifeline/core';
+import { logRecordSchema, machineLogRecordSchema } from './logSchemas.js';
 import { restoreOpen, type Restorable } from './restoreOpen.js';
 
 /** A log line that could not be applied as it stands. */
@@ -25,9 +33,16 @@ export interface ReplayResult<M = unknown> {
 }
 
 /** Options of {@link createReplayer} and {@link replay}: those of the restored registry, minus `clock`. */
-export interface ReplayOptions extends Omit<RegistryOptions, 'clock' | 'onRecord'> {
+export interface ReplayOptions extends Omit<RegistryOptions, 'clock' | 'onRecord' | 'childEnd'> {
   /** The restored registry's clock once the replay is over. Default `Date.now`. */
   clock?: () => number;
+  /**
+   * The compiled machine whose registry wrote the log (`createMachineRegistry`).
+   * Default: the connection machine. Its events are checked for a string `type`
+   * and a JSON `detail` only; types the machine does not know count as ignored, as they did live.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any machine's table
+  machine?: CompiledMachine<string, string, any, string>;
 }
 
 /** An incremental replay: push lines as they arrive (e.g. from `readline`), then read the result. */
@@ -66,12 +81,16 @@ function describeZodIssues(issues: readonly { path: PropertyKey[]; message: stri
 export function createReplayer<M = unknown>(options: ReplayOptions = {}): Replayer<M> {
   let replaying = false;
   let now = 0;
+  const { machine, ...registryOptions } = options;
   const after = options.clock ?? Date.now;
-  const registry = createRegistry<M>({
-    ...options,
+  const restoredOptions = {
+    ...registryOptions,
     journalSize: options.journalSize ?? 0,
     clock: () => (replaying ? now : after()),
-  });
+  };
+  const registry: Registry<M> =
+    machine === undefined ? createRegistry<M>(restoredOptions) : (createMachineRegistry(machine, restoredOptions) as unknown as Registry<M>);
+  const recordSchema = machine === undefined ? logRecordSchema : machineLogRecordSchema;
   const problems: ReplayProblem[] = [];
   let lineNumber = 0;
   let applied = 0;
@@ -104,7 +123,7 @@ export function createReplayer<M = unknown>(options: ReplayOptions = {}): Replay
         problems.push({ line: lineNumber, reason: `not JSON: ${(error as Error).message}`, skipped: true });
         return;
       }
-      const parsed = logRecordSchema.safeParse(json);
+      const parsed = recordSchema.safeParse(json);
       let record: LogRecord;
       if (parsed.success) record = parsed.data as LogRecord;
       else {

@@ -6,6 +6,7 @@ import { connectionMachine } from '../src/connectionMachine.js';
 import { UncompilableMachineError } from '../src/errors.js';
 import { connectionEventTypes } from '../src/events.js';
 import { connectionTable } from '../src/connectionTable.generated.js';
+import { jobMachine, jobTable } from './jobMachine.js';
 import { connectionEventArbitrary } from '../src/testing/index.js';
 
 describe('DESIGN invariant 4: the compiled table and XState agree', () => {
@@ -111,5 +112,55 @@ describe('compileMachine refuses machines it cannot reproduce', () => {
     const step = (s: number, e: string) => table.next[s * E + table.eventIndex.get(e)!]!;
     expect(table.states[step(step(table.initial, 'READY'), 'END')]).toBe('ended');
     expect(table.handled[table.initial * E + table.eventIndex.get('PING')!]).toBe(0);
+  });
+});
+
+describe('compileMachine refuses machines in which some run never ends', () => {
+  it('refuses a machine with no final state', () => {
+    const loop = createMachine({ initial: 'idle', states: { idle: { on: { GO: 'busy' } }, busy: { on: { STOP: 'idle' } } } });
+    expect(() => compileMachine(loop)).toThrow(UncompilableMachineError);
+    expect(() => compileMachine(loop)).toThrow(/has no final state/);
+  });
+
+  it('refuses a machine with a reachable state that cannot reach a final state, naming that state', () => {
+    const trap = createMachine({
+      initial: 'queued',
+      states: {
+        queued: { on: { START: 'running', PARK: 'parked' } },
+        running: { on: { COMPLETE: 'done' } },
+        // Reachable, and every event from here leads back here or to `limbo`: no path ends.
+        parked: { on: { POKE: 'limbo' } },
+        limbo: { on: { POKE: 'parked' } },
+        done: { type: 'final' },
+      },
+    });
+    let error: unknown;
+    try {
+      compileMachine(trap);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(UncompilableMachineError);
+    expect((error as UncompilableMachineError).state).toMatch(/^(parked|limbo)$/);
+    expect((error as Error).message).toMatch(/state "(parked|limbo)" is reachable but cannot reach a final state/);
+  });
+
+  it('accepts an unreachable dead end: no connection can ever be in it', () => {
+    const machine = createMachine({
+      initial: 'a',
+      states: { a: { on: { END: 'end' } }, orphan: { on: { X: 'orphan' } }, end: { type: 'final' } },
+    });
+    expect(compileMachine(machine).states).toEqual(['a', 'orphan', 'end']);
+  });
+
+  it('refuses a finalStates declaration that differs from the machine', () => {
+    expect(() => compileMachine(jobMachine, { finalStates: ['done', 'cancelled'] })).toThrow(
+      /option finalStates \["done","cancelled"\] differs from the machine's final states \["done","cancelled","failed"\]/,
+    );
+  });
+
+  it('lists the final states in the table, in state order', () => {
+    expect(jobTable.finalStates).toEqual(['done', 'cancelled', 'failed']);
+    expect(connectionTable.finalStates).toEqual(['finished', 'closed', 'errored']);
   });
 });

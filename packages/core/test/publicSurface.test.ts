@@ -5,12 +5,14 @@ import { describe, expect, it } from 'vitest';
 
 const surface: Record<string, readonly string[]> = {
   '@lifeline/core': [
+    'ConnectionEndedError',
     'InvalidArgumentError',
     'InvalidOptionsError',
     'LifelineError',
     'UncompilableMachineError',
     'closeReasons',
     'connectionEventTypes',
+    'createMachineRegistry',
     'createRegistry',
     'errorReasons',
     'toErrorInfo',
@@ -25,11 +27,15 @@ const surface: Record<string, readonly string[]> = {
     'dataEventSchema',
     'errorEventSchema',
     'errorInfoSchema',
+    'eventDetailSchema',
     'eventRecordSchema',
     'finishEventSchema',
     'functionOption',
     'headersEventSchema',
     'logRecordSchema',
+    'machineEventRecordSchema',
+    'machineEventSchema',
+    'machineLogRecordSchema',
     'openRecordSchema',
     'parseOptions',
     'requestEndEventSchema',
@@ -46,7 +52,7 @@ const surface: Record<string, readonly string[]> = {
     'transportArbitrary',
   ],
   // For the other Lifeline packages only; documented as such in the module.
-  '@lifeline/core/internal': ['brandErrorClass', 'checkOptions', 'connectionTable', 'option'],
+  '@lifeline/core/internal': ['bindToCaller', 'brandErrorClass', 'checkOptions', 'connectionTable', 'option'],
 };
 
 const entries: Record<string, () => Promise<object>> = {

@@ -10,7 +10,7 @@ import {
   type Registry,
   type Transport,
 } from '@lifeline/core';
-import { AsyncResource } from 'node:async_hooks';
+import { bindToCaller } from '@lifeline/core/internal';
 import { channels, type ConnectionReleaseMessage } from './diagnostics.js';
 import { ConnectionClosedError, ConnectionErroredError } from './errors.js';
 import { invalidArgument } from './invalidArgument.js';
@@ -223,10 +223,8 @@ export abstract class TrackedConnection<M = unknown> implements Connection<M> {
     }
     // The end is observed wherever Node reports it (another request's turn, a socket sweep): binding runs the
     // listener in the async context it was registered in, so AsyncLocalStorage stores (request ids, trace
-    // spans) are this request's. Only callers of onEnd pay for it: one AsyncResource and one closure
-    // (AsyncResource.bind costs several times more on Node 20, for the bound function's extra properties).
-    const resource = new AsyncResource('lifeline:onEnd');
-    const bound = (outcome: ConnectionOutcome | undefined, event: ConnectionEvent) => resource.runInAsyncScope(listener, undefined, outcome, event);
+    // spans) are this request's. Only callers of onEnd pay for it (the core's handles bind the same way).
+    const bound = bindToCaller(listener);
     if (this.#endEvent !== undefined) {
       const event = this.#endEvent;
       let cancelled = false;

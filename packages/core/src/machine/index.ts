@@ -1,3 +1,3 @@
 export { connectionMachine, type ConnectionOutcome, type ConnectionState } from '../connectionMachine.js';
-export { compileMachine, type CompiledMachine, type CompileOptions } from '../compile.js';
+export { compileMachine, type CompiledMachine, type CompileOptions, type MachineEventOf, type MachineStateOf } from '../compile.js';
 export { toMermaid } from '../toMermaid.js';

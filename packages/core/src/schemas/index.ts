@@ -4,9 +4,11 @@ export {
   dataEventSchema,
   errorEventSchema,
   errorInfoSchema,
+  eventDetailSchema,
   finishEventSchema,
   headersEventSchema,
+  machineEventSchema,
   requestEndEventSchema,
 } from '../eventSchemas.js';
-export { eventRecordSchema, logRecordSchema, openRecordSchema } from '../logSchemas.js';
+export { eventRecordSchema, logRecordSchema, machineEventRecordSchema, machineLogRecordSchema, openRecordSchema } from '../logSchemas.js';
 export { functionOption, parseOptions } from '../parseOptions.js';

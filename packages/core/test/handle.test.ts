@@ -1,0 +1,217 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ConnectionEndedError, InvalidArgumentError, InvalidOptionsError } from '../src/errors.js';
+import type { ConnectionEvent } from '../src/events.js';
+import { createMachineRegistry, createRegistry } from '../src/registry.js';
+import { jobTable } from './jobMachine.js';
+
+describe('connection handle: onEnd', () => {
+  it('calls each listener once, at the release, with the outcome and the terminal event', () => {
+    const registry = createRegistry();
+    const id = registry.open();
+    const handle = registry.handle(id)!;
+    const calls: [string, string][] = [];
+    handle.onEnd((outcome, event) => calls.push([outcome, event.type]));
+    registry.dispatch(id, { type: 'HEADERS', status: 200 });
+    expect(calls).toEqual([]);
+    registry.dispatch(id, { type: 'CLOSE', reason: 'aborted' });
+    registry.dispatch(id, { type: 'FINISH' });
+    expect(calls).toEqual([['closed', 'CLOSE']]);
+    expect(handle.outcome).toBe('closed');
+  });
+
+  it('runs the listener in the async context onEnd was called in, not the one that ended the connection', async () => {
+    const store = new AsyncLocalStorage<string>();
+    const registry = createRegistry();
+    const id = registry.open();
+    const seen: (string | undefined)[] = [];
+    store.run('request-1', () => registry.handle(id)!.onEnd(() => seen.push(store.getStore())));
+    await store.run('someone-else', async () => {
+      await Promise.resolve();
+      registry.dispatch(id, { type: 'FINISH' });
+    });
+    expect(seen).toEqual(['request-1']);
+  });
+
+  it('calls a listener added after the end once, on a microtask, still in its caller context', async () => {
+    const store = new AsyncLocalStorage<string>();
+    const registry = createRegistry();
+    const id = registry.open();
+    const handle = registry.handle(id)!;
+    registry.dispatch(id, { type: 'ERROR', reason: 'timeout' });
+    const seen: [string, string | undefined][] = [];
+    store.run('late', () => handle.onEnd((outcome) => seen.push([outcome, store.getStore()])));
+    expect(seen).toEqual([]);
+    await Promise.resolve();
+    expect(seen).toEqual([['errored', 'late']]);
+  });
+
+  it('removes a listener with the function onEnd returns', async () => {
+    const registry = createRegistry();
+    const id = registry.open();
+    const calls: string[] = [];
+    const off = registry.handle(id)!.onEnd(() => calls.push('removed'));
+    registry.handle(id)!.onEnd(() => calls.push('kept'));
+    off();
+    registry.dispatch(id, { type: 'FINISH' });
+    const ended = registry.handle(registry.open())!;
+    ended.dispatch({ type: 'FINISH' });
+    ended.onEnd(() => calls.push('cancelled-before-microtask'))();
+    await Promise.resolve();
+    expect(calls).toEqual(['kept']);
+  });
+
+  it('reports a listener that throws through onListenerError, and still calls the others', () => {
+    const reported: unknown[] = [];
+    const registry = createRegistry({ onListenerError: (error, context) => reported.push([(error as Error).message, context]) });
+    const id = registry.open();
+    const calls: string[] = [];
+    registry.handle(id)!.onEnd(() => {
+      throw new Error('boom');
+    });
+    registry.handle(id)!.onEnd(() => calls.push('second'));
+    registry.dispatch(id, { type: 'FINISH' });
+    expect(calls).toEqual(['second']);
+    expect(reported).toEqual([['boom', { listener: 'end', connectionId: id }]]);
+  });
+
+  it('is the same object on every call while in flight, and undefined for ids not in flight', () => {
+    const registry = createRegistry();
+    const id = registry.open();
+    expect(registry.handle(id)).toBe(registry.handle(id));
+    registry.dispatch(id, { type: 'FINISH' });
+    expect(registry.handle(id)).toBeUndefined();
+    expect(registry.handle(12345)).toBeUndefined();
+  });
+});
+
+describe('connection handle: signal', () => {
+  it('aborts once, at the release, with a ConnectionEndedError naming the outcome and event', () => {
+    const registry = createRegistry();
+    const id = registry.open();
+    const signal = registry.handle(id)!.signal;
+    const aborts: unknown[] = [];
+    signal.addEventListener('abort', () => aborts.push(signal.reason));
+    expect(signal.aborted).toBe(false);
+    registry.dispatch(id, { type: 'DATA', bytesSent: 10 });
+    expect(aborts).toEqual([]);
+    registry.dispatch(id, { type: 'CLOSE', reason: 'reset', detail: { errno: -104 } });
+    registry.dispatch(id, { type: 'ERROR', reason: 'timeout' });
+    expect(aborts).toHaveLength(1);
+    const reason = aborts[0] as ConnectionEndedError;
+    expect(reason).toBeInstanceOf(ConnectionEndedError);
+    expect(reason).toMatchObject({ name: 'AbortError', code: 'LIFELINE_CONNECTION_ENDED', outcome: 'closed' });
+    expect(reason.event).toEqual({ type: 'CLOSE', reason: 'reset', detail: { errno: -104 } });
+  });
+
+  it('is created on first read only, and is already aborted when first read after the release', () => {
+    const registry = createRegistry();
+    const id = registry.open();
+    const handle = registry.handle(id)!;
+    handle.dispatch({ type: 'FINISH' });
+    expect(handle.signal.aborted).toBe(true);
+    expect((handle.signal.reason as ConnectionEndedError).outcome).toBe('finished');
+    expect(handle.signal).toBe(handle.signal);
+  });
+
+  it('takes many listeners without a MaxListenersExceededWarning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const registry = createRegistry();
+      const signal = registry.handle(registry.open())!.signal;
+      for (let i = 0; i < 50; i++) signal.addEventListener('abort', () => {});
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).not.toContain('MaxListenersExceededWarning');
+  });
+});
+
+describe('connection groups', () => {
+  it('ending the parent ends its open children with the chosen event, before the parent’s end listeners run', () => {
+    const registry = createRegistry();
+    const ended: [number, string, ConnectionEvent][] = [];
+    registry.onRelease((c) => ended.push([c.id, c.outcome, c.event]));
+    const socket = registry.open({ transport: 'websocket' });
+    const callA = registry.open({ parent: socket });
+    const callB = registry.open({ parent: socket, endWith: { type: 'ERROR', reason: 'shutdown' } });
+    const callDone = registry.open({ parent: socket });
+    registry.dispatch(callDone, { type: 'FINISH' });
+    const stillOpenWhenSocketEnded: number[] = [];
+    registry.handle(socket)!.onEnd(() => stillOpenWhenSocketEnded.push(registry.size));
+    expect(registry.list({ parent: socket }).map((c) => c.id)).toEqual([callA, callB]);
+    registry.dispatch(socket, { type: 'CLOSE', reason: 'aborted', detail: { closeCode: 1006 } });
+    expect(ended).toEqual([
+      [callDone, 'finished', { type: 'FINISH' }],
+      [socket, 'closed', { type: 'CLOSE', reason: 'aborted', detail: { closeCode: 1006 } }],
+      [callA, 'closed', { type: 'CLOSE', reason: 'session-closed' }],
+      [callB, 'errored', { type: 'ERROR', reason: 'shutdown' }],
+    ]);
+    expect(stillOpenWhenSocketEnded).toEqual([0]);
+    expect(registry.size).toBe(0);
+  });
+
+  it('ending a child does not end its parent', () => {
+    const registry = createRegistry();
+    const socket = registry.open();
+    const call = registry.open({ parent: socket });
+    registry.dispatch(call, { type: 'ERROR', reason: 'handler-error' });
+    expect(registry.state(socket)).toBe('open');
+    expect(registry.list({ parent: socket })).toEqual([]);
+    expect(registry.stats().released).toEqual({ finished: 0, closed: 0, errored: 1 });
+  });
+
+  it('ends a child at once when its parent is not in flight', () => {
+    const registry = createRegistry();
+    const socket = registry.open();
+    registry.dispatch(socket, { type: 'FINISH' });
+    const call = registry.open({ parent: socket });
+    expect(registry.state(call)).toBeUndefined();
+    expect(registry.stats().released.closed).toBe(1);
+  });
+
+  it('a custom machine needs the ending event, and refuses one that does not end every state', () => {
+    const jobs = createMachineRegistry(jobTable);
+    const batch = jobs.open();
+    expect(() => jobs.open({ parent: batch })).toThrow(InvalidArgumentError);
+    expect(() => jobs.open({ parent: batch })).toThrow(/option "endWith" is missing/);
+    // COMPLETE does nothing in `queued`: a child could outlive its parent.
+    expect(() => jobs.open({ parent: batch, endWith: { type: 'COMPLETE' } })).toThrow(/option "endWith": expected an event that takes every non-final state/);
+    const step = jobs.open({ parent: batch, endWith: { type: 'CANCEL', detail: { why: 'batch ended' } } });
+    jobs.dispatch(step, { type: 'START' });
+    jobs.dispatch(batch, { type: 'FAIL' });
+    expect(jobs.stats().released).toEqual({ done: 0, cancelled: 1, failed: 1 });
+    expect(() => createMachineRegistry(jobTable, { childEnd: { type: 'PROGRESS', percent: 1 } })).toThrow(InvalidOptionsError);
+  });
+
+  it('in any forest of groups, ending every root releases every connection exactly once and empties the registry', () => {
+    // Each new connection picks a parent among those opened before it (or none): any forest.
+    const forest = fc.array(fc.option(fc.nat(), { nil: undefined }), { minLength: 1, maxLength: 30 });
+    const preEnded = fc.array(fc.nat(), { maxLength: 10 });
+    fc.assert(
+      fc.property(forest, preEnded, (parents, ends) => {
+        const registry = createRegistry();
+        const releases = new Map<number, number>();
+        registry.onRelease((c) => releases.set(c.id, (releases.get(c.id) ?? 0) + 1));
+        const ids: number[] = [];
+        const roots: number[] = [];
+        for (const p of parents) {
+          const parent = p === undefined || ids.length === 0 ? undefined : ids[p % ids.length];
+          const id = registry.open(parent === undefined ? {} : { parent });
+          ids.push(id);
+          if (parent === undefined) roots.push(id);
+        }
+        for (const e of ends) registry.dispatch(ids[e % ids.length]!, { type: 'FINISH' });
+        for (const root of roots) registry.dispatch(root, { type: 'CLOSE', reason: 'aborted' });
+        expect(registry.size).toBe(0);
+        expect([...releases.keys()].sort((a, b) => a - b)).toEqual(ids);
+        expect([...releases.values()].every((n) => n === 1)).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
