@@ -28,7 +28,7 @@ export function demoPlans(clients: number): ClientPlan[] {
   }));
 }
 
-const sameEnding = (a: Ending | undefined, b: Ending) => a?.outcome === b.outcome && a.reason === b.reason && a.code === b.code;
+const sameEnding = (a: Ending | undefined, b: Ending) => a?.outcome === b.outcome && a.reason === b.reason && a.closeCode === b.closeCode;
 
 /** The calls and sockets whose ending differs from what their client's behaviour implies, or that were not released exactly once. */
 export function mismatches(report: ScenarioReport): string[] {
@@ -42,19 +42,29 @@ export function mismatches(report: ScenarioReport): string[] {
   ];
 }
 
-/** One line: how the calls ended, by outcome and reason, and whether that is right. */
-export function verdict(report: ScenarioReport): string {
+/** `outcome/reason N` per ending, with the close code a socket's ending carried. */
+function countEndings(endings: readonly (Ending | undefined)[]): string {
   const counts = new Map<string, number>();
-  for (const { released } of report.calls) {
-    const key = released === undefined ? 'never released' : released.reason === 'none' ? released.outcome : `${released.outcome}/${released.reason}`;
+  for (const ending of endings) {
+    const key =
+      ending === undefined
+        ? 'never released'
+        : `${ending.reason === 'none' ? ending.outcome : `${ending.outcome}/${ending.reason}`}${ending.closeCode === undefined ? '' : ` (code ${ending.closeCode})`}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
-  const byEnding = [...counts].sort().map(([key, n]) => `${key} ${n}`).join(', ');
+  return [...counts].sort().map(([key, n]) => `${key} ${n}`).join(', ');
+}
+
+/** One line: how the calls and sockets ended, by outcome and reason, and whether that is right. */
+export function verdict(report: ScenarioReport): string {
   const wrong = mismatches(report);
   const ok = wrong.length === 0 && report.registrySize === 0 && report.lateEvents === 0;
-  return `verdict: ${report.calls.length} calls over ${report.sockets.length} sockets (${byEnding}); registry ${
-    report.registrySize === 0 ? 'returned to 0' : `left ${report.registrySize} in flight`
-  }; ${ok ? 'every call and socket ended as its client implies' : `${wrong.length} ended otherwise`}`;
+  return (
+    `verdict: ${report.calls.length} calls over ${report.sockets.length} sockets; ` +
+    `calls: ${countEndings(report.calls.map((c) => c.released))}; sockets: ${countEndings(report.sockets.map((s) => s.released))}; ` +
+    `registry ${report.registrySize === 0 ? 'returned to 0' : `left ${report.registrySize} in flight`}; ` +
+    (ok ? 'every call and socket ended as its client implies' : `${wrong.length} ended otherwise`)
+  );
 }
 
 runIfEntryPoint(import.meta.url, async () => {

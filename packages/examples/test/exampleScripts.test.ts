@@ -23,7 +23,9 @@ describe.concurrent('transport example scripts', () => {
   it('example:ws-rpc exits 0 and prints that every call and socket ended as its client implies, the registry back to 0', async () => {
     const { code, stdout, stderr } = await runScript('example:ws-rpc');
     expect(code, stderr).toBe(0);
-    expect(stdout).toMatch(/^verdict: 36 calls over 12 sockets \(closed\/aborted 4, closed\/session-closed 4, errored\/handler-error 12, errored\/shutdown 4, finished 12\); registry returned to 0; every call and socket ended as its client implies$/m);
+    expect(stdout).toMatch(
+      /^verdict: 36 calls over 12 sockets; calls: closed\/session-closed 8, errored\/handler-error 12, errored\/shutdown 4, finished 12; sockets: closed\/aborted \(code 1006\) 4, errored\/shutdown 4, finished \(code 1000\) 4; registry returned to 0; every call and socket ended as its client implies$/m,
+    );
   }, 40_000);
 
   it('example:jobs exits 0 and prints that every job ended as planned, the registry back to 0', async () => {

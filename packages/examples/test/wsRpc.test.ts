@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { WebSocket } from 'ws';
 import { describe, expect, it } from 'vitest';
-import type { ReleasedConnection } from '@lifeline/core';
+import { ConnectionEndedError, type ReleasedConnection } from '@lifeline/core';
 import { connectRpcClient, RpcError } from '../src/wsRpc/rpcClient.js';
 import {
   expectedCallEnding,
@@ -33,15 +33,15 @@ describe('WebSocket RPC server on the core registry', () => {
     expect(report.calls.map((c) => [c.call, c.released, c.releases])).toEqual([
       ['c0.1', { outcome: 'finished', reason: 'none' }, 1],
       ['c0.2', { outcome: 'errored', reason: 'handler-error' }, 1],
-      ['c0.3', { outcome: 'closed', reason: 'session-closed', code: '1000' }, 1], // the client's close frame, code 1000
+      ['c0.3', { outcome: 'closed', reason: 'session-closed' }, 1], // ended by its socket's group
       ['c1.1', { outcome: 'finished', reason: 'none' }, 1],
-      ['c1.2', { outcome: 'closed', reason: 'aborted' }, 1], // no close frame: ws reports 1006
+      ['c1.2', { outcome: 'closed', reason: 'session-closed' }, 1], // ended by its socket's group
       ['c2.1', { outcome: 'errored', reason: 'shutdown' }, 1],
       ['c2.2', { outcome: 'errored', reason: 'handler-error' }, 1],
     ]);
     expect(report.sockets.map((s) => s.released)).toEqual([
-      { outcome: 'finished', reason: 'none' },
-      { outcome: 'closed', reason: 'aborted' },
+      { outcome: 'finished', reason: 'none', closeCode: 1000 }, // the client's close frame
+      { outcome: 'closed', reason: 'aborted', closeCode: 1006 }, // no close frame
       { outcome: 'errored', reason: 'shutdown' },
     ]);
     expect(report.registrySize).toBe(0);
@@ -64,7 +64,7 @@ describe('WebSocket RPC server on the core registry', () => {
     );
   }, 30_000);
 
-  it("aborts a handler's signal with the call's ending event when the call ends before the handler answers", async () => {
+  it("aborts a handler's signal with the call's ending when its socket goes before the handler answers", async () => {
     const reasons: unknown[] = [];
     const server = await startRpcServer({
       handlers: {
@@ -80,8 +80,32 @@ describe('WebSocket RPC server on the core registry', () => {
     await client.terminate();
     const ending = await callReleased; // the server has seen the socket go
     await server.close();
-    expect(ending).toEqual({ type: 'CLOSE', reason: 'aborted' });
-    expect(reasons).toEqual([ending]);
+    expect(ending).toEqual({ type: 'CLOSE', reason: 'session-closed' });
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0]).toBeInstanceOf(ConnectionEndedError);
+    expect(reasons[0]).toMatchObject({ name: 'AbortError', outcome: 'closed', event: ending });
+  });
+
+  it('ends a socket whose client breaks the protocol as errored (protocol-error), and its calls with it', async () => {
+    const server = await startRpcServer({ handlers: scenarioHandlers });
+    const released: ReleasedConnection<RpcMeta>[] = [];
+    server.registry.onRelease((c) => released.push(c));
+    const raw = new WebSocket(server.url);
+    await new Promise((resolve) => raw.once('open', resolve));
+    const progressed = new Promise((resolve) => raw.once('message', resolve));
+    raw.send(JSON.stringify({ id: 1, method: 'streams-forever' }));
+    await progressed;
+    raw.on('error', () => {}); // the server answers with close code 1002
+    const closed = new Promise((resolve) => raw.once('close', resolve));
+    // A masked frame with the reserved opcode 3: no WebSocket library sends one, so write it under ws.
+    (raw as unknown as { _socket: import('node:net').Socket })._socket.write(Buffer.from([0x83, 0x80, 1, 2, 3, 4]));
+    await closed;
+    await server.close();
+    expect(released.map((c) => [c.meta?.kind, c.outcome, 'reason' in c.event && c.event.reason]).sort()).toEqual([
+      ['call', 'closed', 'session-closed'],
+      ['socket', 'errored', 'protocol-error'],
+    ]);
+    expect(server.registry.size).toBe(0);
   });
 
   it('answers a malformed request or an unknown method with an error and opens no connection for it', async () => {

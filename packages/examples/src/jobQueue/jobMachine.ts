@@ -1,5 +1,5 @@
 import { setup } from 'xstate';
-import type { ErrorInfo } from '@lifeline/core';
+import type { ErrorInfo, OutcomeOf, StateOf } from '@lifeline/core';
 import { compileMachine } from '@lifeline/core/machine';
 
 /** Why a job was cancelled: a caller asked, or the queue shut down. */
@@ -12,13 +12,11 @@ export type JobEvent =
   | { readonly type: 'FAIL'; readonly error: ErrorInfo }
   | { readonly type: 'CANCEL'; readonly reason: CancelReason };
 
-export type JobState = 'queued' | 'running' | 'done' | 'cancelled' | 'failed';
-export type JobOutcome = 'done' | 'cancelled' | 'failed';
 
 /**
  * A job's lifecycle: `queued` → `running` → `done` | `cancelled` | `failed`. A queued
  * job can be cancelled before it starts; a running one completes, fails or is cancelled.
- * Flat and guard-free, so `compileMachine` turns it into a table.
+ * Flat and guard-free, and every state can reach a final one, so `compileMachine` turns it into a table.
  *
  * @example
  * ```ts
@@ -39,5 +37,9 @@ export const jobMachine = setup({ types: { events: {} as JobEvent } }).createMac
   },
 });
 
-/** {@link jobMachine} as the integer table a registry runs on. */
-export const jobTable = compileMachine<JobState, JobEvent['type']>(jobMachine);
+/** {@link jobMachine} as the integer table a registry runs on; its outcomes are the final states. */
+export const jobTable = compileMachine(jobMachine, { finalStates: ['done', 'cancelled', 'failed'] });
+
+/** The states and outcomes, as the compiled machine types them. */
+export type JobState = StateOf<typeof jobTable>;
+export type JobOutcome = OutcomeOf<typeof jobTable>;

@@ -1,6 +1,5 @@
-import { toErrorInfo } from '@lifeline/core';
-import { jobTable, type CancelReason, type JobEvent, type JobOutcome, type JobState } from './jobMachine.js';
-import { createMachineRegistry, type MachineRegistry } from './machineRegistry.js';
+import { createMachineRegistry, toErrorInfo, type RegistryFor } from '@lifeline/core';
+import { jobTable, type CancelReason, type JobEvent } from './jobMachine.js';
 
 /** How a job ended, as its `result` promise reports it (it never rejects). */
 export type JobResult<T> =
@@ -8,15 +7,10 @@ export type JobResult<T> =
   | { readonly outcome: 'failed'; readonly error: unknown }
   | { readonly outcome: 'cancelled'; readonly reason: CancelReason };
 
-/**
- * What the registry keeps with each job: its work, the controller behind the work's
- * signal and how to settle its result. The registry is the queue: nothing else holds a job.
- */
+/** What the registry keeps with each job: its name and how to start it. The registry is the queue: nothing else holds a job. */
 export interface JobMeta {
   readonly name: string;
   readonly start: () => void;
-  readonly controller: AbortController;
-  readonly settle: (outcome: JobOutcome, event: JobEvent) => void;
 }
 
 export interface Job<T> {
@@ -36,14 +30,16 @@ export interface JobQueue {
   readonly running: number;
   /** Jobs waiting to start. */
   readonly queued: number;
-  readonly registry: MachineRegistry<JobState, JobEvent, JobMeta, JobOutcome>;
+  readonly registry: RegistryFor<typeof jobTable, JobMeta>;
   /** Cancels every job still queued or running (`shutdown`). */
   close(): void;
 }
 
 /**
- * A job queue whose jobs live in a registry of their own machine (`jobMachine`):
- * each job is released exactly once, as `done`, `cancelled` or `failed`.
+ * A job queue whose jobs live in a registry of their own machine (`jobMachine`,
+ * through `createMachineRegistry`): each job is released exactly once, as `done`,
+ * `cancelled` or `failed`; its work gets the job handle's `signal`, and its result
+ * settles in the handle's `onEnd`.
  *
  * @example
  * ```ts
@@ -55,51 +51,49 @@ export interface JobQueue {
  */
 export function createJobQueue({ concurrency }: { concurrency: number }): JobQueue {
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`createJobQueue: concurrency must be an integer >= 1, got ${concurrency}`);
-  const registry = createMachineRegistry<JobState, JobEvent, JobMeta, JobOutcome>(jobTable);
+  const registry = createMachineRegistry<typeof jobTable, JobMeta>(jobTable, { transport: 'queue' });
   let pumping = false;
   const pump = () => {
     pumping = false;
-    let free = concurrency - registry.list('running').length;
-    for (const { id, meta } of registry.list('queued')) {
+    let free = concurrency - registry.list({ state: 'running' }).length;
+    for (const { id, meta } of registry.list({ state: 'queued' })) {
       if (free-- <= 0) break;
       registry.dispatch(id, { type: 'START' });
-      meta.start();
+      meta!.start();
     }
   };
   const schedulePump = () => {
     if (!pumping) (pumping = true), queueMicrotask(pump);
   };
-  registry.onRelease(({ outcome, event, meta }) => {
-    meta.controller.abort(event);
-    meta.settle(outcome, event);
-    schedulePump();
-  });
+  registry.onRelease(schedulePump); // a slot may be free
 
   return {
     enqueue<T>(name: string, run: (signal: AbortSignal) => T | Promise<T>): Job<T> {
-      const controller = new AbortController();
       let value: T;
-      let resolve!: (result: JobResult<T>) => void;
-      const result = new Promise<JobResult<T>>((r) => (resolve = r));
       const id = registry.open({
-        name,
-        controller,
-        start: () => {
-          new Promise<T>((r) => r(run(controller.signal))).then(
-            (v) => ((value = v), registry.dispatch(id, { type: 'COMPLETE' })),
-            // After a cancel the job is no longer in flight: this fact is ignored, the outcome stays `cancelled`.
-            (error: unknown) => registry.dispatch(id, { type: 'FAIL', error: toErrorInfo(error) }),
-          );
+        meta: {
+          name,
+          start: () => {
+            new Promise<T>((r) => r(run(job.signal))).then(
+              (v) => ((value = v), registry.dispatch(id, { type: 'COMPLETE' })),
+              // After a cancel the job is no longer in flight: this fact is late, the outcome stays `cancelled`.
+              (error: unknown) => registry.dispatch(id, { type: 'FAIL', error: toErrorInfo(error) }),
+            );
+          },
         },
-        settle: (outcome, event) =>
+      });
+      const job = registry.handle(id)!;
+      const result = new Promise<JobResult<T>>((resolve) =>
+        job.onEnd((outcome, event) =>
           resolve(
             outcome === 'done'
               ? { outcome, value }
               : outcome === 'failed'
                 ? { outcome, error: (event as Extract<JobEvent, { type: 'FAIL' }>).error }
-                : { outcome: 'cancelled', reason: (event as Extract<JobEvent, { type: 'CANCEL' }>).reason },
+                : { outcome, reason: (event as Extract<JobEvent, { type: 'CANCEL' }>).reason },
           ),
-      });
+        ),
+      );
       schedulePump();
       return { id, result };
     },
@@ -107,16 +101,14 @@ export function createJobQueue({ concurrency }: { concurrency: number }): JobQue
       return registry.dispatch(id, { type: 'CANCEL', reason }) === 'cancelled';
     },
     get running() {
-      return registry.list('running').length;
+      return registry.list({ state: 'running' }).length;
     },
     get queued() {
-      return registry.list('queued').length;
+      return registry.list({ state: 'queued' }).length;
     },
     registry,
     close() {
-      for (const state of ['queued', 'running'] as const) {
-        for (const { id } of registry.list(state)) registry.dispatch(id, { type: 'CANCEL', reason: 'shutdown' });
-      }
+      for (const { id } of registry.list()) registry.dispatch(id, { type: 'CANCEL', reason: 'shutdown' });
     },
   };
 }

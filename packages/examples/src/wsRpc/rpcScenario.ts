@@ -19,33 +19,33 @@ export interface ClientPlan {
   readonly ending: ClientEnding;
 }
 
-/** An outcome, the reason the ending event gave (`'none'` for `finished`) and the transport's code, if it gave one. */
+/** An outcome, the reason the ending event gave (`'none'` for `finished`) and the WebSocket close code, if the event carried one. */
 export interface Ending {
   readonly outcome: ConnectionOutcome;
   readonly reason: string;
-  readonly code?: string;
+  readonly closeCode?: number;
 }
 
 /** The ending a call must have, given what its handler does and how its client leaves. */
 export function expectedCallEnding(kind: CallKind, ending: ClientEnding): Ending {
   if (kind === 'answers') return { outcome: 'finished', reason: 'none' };
   if (kind === 'throws') return { outcome: 'errored', reason: 'handler-error' };
-  return expectedSocketEnding(ending).outcome === 'finished'
-    ? { outcome: 'closed', reason: 'session-closed', code: '1000' } // the socket closed cleanly under a call that had not answered
-    : expectedSocketEnding(ending);
+  // A call that never answers ends with its socket: as the group ends it when the client leaves, as the server chose at shutdown.
+  return ending === 'stays-until-shutdown' ? { outcome: 'errored', reason: 'shutdown' } : { outcome: 'closed', reason: 'session-closed' };
 }
 
 /** The ending a client's socket must have. */
 export function expectedSocketEnding(ending: ClientEnding): Ending {
-  if (ending === 'closes-cleanly') return { outcome: 'finished', reason: 'none' };
-  if (ending === 'terminates') return { outcome: 'closed', reason: 'aborted' };
+  if (ending === 'closes-cleanly') return { outcome: 'finished', reason: 'none', closeCode: 1000 };
+  if (ending === 'terminates') return { outcome: 'closed', reason: 'aborted', closeCode: 1006 };
   return { outcome: 'errored', reason: 'shutdown' };
 }
 
 /** The reason a released connection's ending event gave. */
 export function endingOf({ outcome, event }: ReleasedConnection<unknown>): Ending {
   const reason = 'reason' in event ? event.reason : 'none';
-  return 'code' in event && event.code !== undefined ? { outcome, reason, code: event.code } : { outcome, reason };
+  const closeCode = event.detail?.closeCode;
+  return typeof closeCode === 'number' ? { outcome, reason, closeCode } : { outcome, reason };
 }
 
 const STREAM_INTERVAL_MS = 5;

@@ -5,16 +5,15 @@ import { parseRequest, type CallId, type RpcResponse } from './rpcProtocol.js';
 
 /**
  * What the registry keeps with each connection. A socket and each call on it are
- * connections of their own; a call carries the controller behind its handler's
- * signal, so everything a call holds is freed with its registry entry.
+ * connections of their own; a call is a child of its socket's connection.
  */
 export type RpcMeta =
-  | { readonly kind: 'socket'; readonly socket: number; readonly url: string }
-  | { readonly kind: 'call'; readonly socket: number; readonly call: CallId; readonly method: string; readonly controller: AbortController };
+  | { readonly kind: 'socket'; readonly url: string; readonly ws: WebSocket }
+  | { readonly kind: 'call'; readonly call: CallId; readonly method: string };
 
 /** What a handler gets besides the params. */
 export interface RpcCall {
-  /** Aborts when the call ends before the handler has answered (socket closed, server shutdown). */
+  /** Aborts when the call ends before the handler has answered (socket closed, server shutdown), with a `ConnectionEndedError`. */
   readonly signal: AbortSignal;
   /** Sends one progress message; does nothing once the call has ended. */
   progress(value: unknown): void;
@@ -40,7 +39,6 @@ export interface RpcServer {
   close(): Promise<void>;
 }
 
-const FINISH: ConnectionEvent = { type: 'FINISH' };
 const ABORTED: ConnectionEvent = { type: 'CLOSE', reason: 'aborted' };
 const SHUTDOWN: ConnectionEvent = { type: 'ERROR', reason: 'shutdown' };
 /** ws reports 1006 for a socket that closed without a close frame: the peer cut it (terminate, crash, lost link). */
@@ -48,17 +46,19 @@ const NO_CLOSE_FRAME = 1006;
 
 /**
  * Starts a WebSocket RPC server on 127.0.0.1 (an ephemeral port) whose sockets and
- * calls are connections in a Lifeline registry, each released exactly once:
+ * calls are connections in a Lifeline registry, each released exactly once. Each call
+ * is opened as a child of its socket's connection, so whatever ends the socket ends
+ * the calls still in flight on it (the group), as `closed` (`session-closed`):
  *
- * | transport fact | socket's connection | each call still in flight on it |
+ * | transport fact | socket's connection | each call in flight on it |
  * | --- | --- | --- |
  * | progress message sent | | `DATA` (`open` → `streaming`) |
  * | reply handed to the socket (`send` callback without error) | | `FINISH` |
  * | handler threw or rejected | | `ERROR` `handler-error` |
- * | close handshake completed (client's close frame, code 1000...) | `FINISH` | `CLOSE` `session-closed`, `code` the close code |
- * | closed without a close frame (client `terminate()`, lost link: 1006) | `CLOSE` `aborted` | `CLOSE` `aborted` |
- * | socket error (the client broke the protocol) | `ERROR` `protocol-error` | `ERROR` `protocol-error` |
- * | `server.close()` | `ERROR` `shutdown` | `ERROR` `shutdown` |
+ * | close handshake completed (client's close frame, code 1000...) | `FINISH`, `detail.closeCode` | `CLOSE` `session-closed` (group) |
+ * | closed without a close frame (client `terminate()`, lost link: 1006) | `CLOSE` `aborted`, `detail.closeCode` 1006 | `CLOSE` `session-closed` (group) |
+ * | socket error (the client broke the protocol) | `ERROR` `protocol-error` | `CLOSE` `session-closed` (group) |
+ * | `server.close()` | `ERROR` `shutdown` | `ERROR` `shutdown`, ended before their socket |
  *
  * @example
  * ```ts
@@ -71,50 +71,29 @@ const NO_CLOSE_FRAME = 1006;
 export async function startRpcServer(options: RpcServerOptions): Promise<RpcServer> {
   const { handlers, closeDeadline = 1_000 } = options;
   const registry = options.registry ?? createRegistry<RpcMeta>();
-  // The one listener that frees a call's resources: it runs once per call, however the call ended.
-  const stopAborting = registry.onRelease((released) => {
-    if (released.meta?.kind === 'call') released.meta.controller.abort(released.event);
-  });
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise<void>((resolve, reject) => wss.once('listening', resolve).once('error', reject));
-  let sockets = 0;
-
-  /** Ends every call of one socket still in flight. The registry is the only place calls are kept. */
-  const endCallsOf = (socket: number, event: ConnectionEvent) => {
-    for (const info of registry.list({ transport: 'websocket' })) {
-      if (info.meta?.kind === 'call' && info.meta.socket === socket) registry.dispatch(info.id, event);
-    }
-  };
 
   wss.on('connection', (ws, req) => {
-    const socket = ++sockets;
-    const socketId = registry.open({ transport: 'websocket', meta: { kind: 'socket', socket, url: req.url ?? '/' } });
-    ws.on('message', (data, isBinary) => onMessage(ws, socket, data, isBinary));
-    ws.on('error', (error) => {
-      const event: ConnectionEvent = { type: 'ERROR', reason: 'protocol-error', error: toErrorInfo(error) };
-      endCallsOf(socket, event);
-      registry.dispatch(socketId, event);
-    });
-    ws.on('close', (code) => {
-      if (registry.state(socketId) === undefined) return; // already ended (shutdown, error)
-      endCallsOf(socket, code === NO_CLOSE_FRAME ? ABORTED : { type: 'CLOSE', reason: 'session-closed', code: String(code) });
-      registry.dispatch(socketId, code === NO_CLOSE_FRAME ? ABORTED : FINISH);
-    });
-    shutdownOf.set(ws, () => {
-      endCallsOf(socket, SHUTDOWN);
-      registry.dispatch(socketId, SHUTDOWN);
+    const socketId = registry.open({ transport: 'websocket', meta: { kind: 'socket', url: req.url ?? '/', ws } });
+    ws.on('message', (data, isBinary) => onMessage(ws, socketId, data, isBinary));
+    ws.on('error', (error) => registry.dispatch(socketId, { type: 'ERROR', reason: 'protocol-error', error: toErrorInfo(error) }));
+    ws.on('close', (closeCode) => {
+      if (registry.state(socketId) === undefined) return; // already ended: shut down, or a protocol error
+      // Ending the socket's connection ends its calls still in flight (opened with it as parent).
+      registry.dispatch(socketId, closeCode === NO_CLOSE_FRAME ? { ...ABORTED, detail: { closeCode } } : { type: 'FINISH', detail: { closeCode } });
     });
   });
 
-  function onMessage(ws: WebSocket, socket: number, data: RawData, isBinary: boolean): void {
+  function onMessage(ws: WebSocket, socketId: ConnectionId, data: RawData, isBinary: boolean): void {
     const request = isBinary ? 'a request is a text message' : parseRequest(data.toString());
     if (typeof request === 'string') return reply(ws, { id: null, error: { message: request } });
     const handler = Object.hasOwn(handlers, request.method) ? handlers[request.method] : undefined;
     if (handler === undefined) return reply(ws, { id: request.id, error: { message: `no method "${request.method}"` } });
 
-    const controller = new AbortController();
     const call = request.id;
-    const id = registry.open({ transport: 'websocket', meta: { kind: 'call', socket, call, method: request.method, controller } });
+    const id = registry.open({ transport: 'websocket', parent: socketId, meta: { kind: 'call', call, method: request.method } });
+    const { signal } = registry.handle(id)!;
     let bytesSent = 0;
     const send = (message: RpcResponse, done?: (error?: Error) => void) => {
       const text = JSON.stringify(message);
@@ -126,7 +105,7 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
       send({ id: call, progress: value });
       registry.dispatch(id, { type: 'DATA', bytesSent });
     };
-    new Promise((resolve) => resolve(handler(request.params, { signal: controller.signal, progress }))).then(
+    new Promise((resolve) => resolve(handler(request.params, { signal, progress }))).then(
       (result) => {
         if (registry.state(id) === undefined) return; // ended while the handler ran; nobody to answer
         // Handed to the socket in full only when ws says so: a socket that dies first ends the call as it says.
@@ -142,15 +121,17 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
     );
   }
 
-  const shutdownOf = new WeakMap<WebSocket, () => void>();
-
   return {
     url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`,
     registry,
     async close() {
       const closing = new Promise<void>((resolve) => wss.close(() => resolve()));
-      const closed = [...wss.clients].map((ws) => {
-        shutdownOf.get(ws)?.();
+      const sockets = registry.list({ meta: (meta) => meta?.kind === 'socket' && wss.clients.has(meta.ws) });
+      const closed = sockets.map(({ id, meta }) => {
+        const { ws } = meta as Extract<RpcMeta, { kind: 'socket' }>;
+        // The server's own choice: its calls end as shut down, not as the socket's group would end them.
+        for (const callOnSocket of registry.list({ parent: id })) registry.dispatch(callOnSocket.id, SHUTDOWN);
+        registry.dispatch(id, SHUTDOWN);
         const gone = new Promise<void>((resolve) => ws.once('close', () => resolve()));
         ws.close(1001, 'server shutdown');
         const cut = setTimeout(() => ws.terminate(), closeDeadline);
@@ -158,7 +139,6 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
         return gone.finally(() => clearTimeout(cut));
       });
       await Promise.all([...closed, closing]);
-      stopAborting();
     },
   };
 }
