@@ -112,7 +112,8 @@ export interface ScenarioReport {
  * @example
  * ```ts
  * const report = await runRpcScenario([{ calls: [{ kind: 'streams-forever', steps: 0 }], ending: 'terminates' }]);
- * report.calls[0].released; // { outcome: 'closed', reason: 'aborted' }
+ * report.calls[0].released; // { outcome: 'closed', reason: 'session-closed' }: its socket's group ended it
+ * report.sockets[0].released; // { outcome: 'closed', reason: 'aborted', closeCode: 1006 }
  * ```
  */
 export async function runRpcScenario(plans: readonly ClientPlan[]): Promise<ScenarioReport> {
