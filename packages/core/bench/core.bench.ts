@@ -30,23 +30,47 @@ function nsPerEvent(n: number, mode: Mode): number {
   return Number(elapsed) / (n * EVENTS_PER_CONNECTION);
 }
 
-function registryMode(journalSize: number): Mode {
-  let registry = createRegistry({ journalSize });
+/** The part of a registry the timed loop uses. */
+interface Dispatcher {
+  readonly size: number;
+  open(): number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any registry's events
+  dispatch(id: number, event: any): unknown;
+}
+type EventOfDispatcher<R extends Dispatcher> = Parameters<R['dispatch']>[1];
+
+/**
+ * `n` connections opened (untimed, plus `onOpen` for each), then three events each (timed); a fresh
+ * registry whenever the last one was not emptied, so every batch starts alike.
+ */
+function dispatchMode<R extends Dispatcher>(
+  create: () => R,
+  events: readonly [EventOfDispatcher<R>, EventOfDispatcher<R>, EventOfDispatcher<R>],
+  onOpen?: (registry: R, id: number) => void,
+): Mode {
+  let registry = create();
+  const [first, second, last] = events;
   return {
     prepare: (n) => {
-      if (registry.size !== 0) registry = createRegistry({ journalSize });
-      return Array.from({ length: n }, () => registry.open());
+      if (registry.size !== 0) registry = create();
+      return Array.from({ length: n }, () => {
+        const id = registry.open();
+        onOpen?.(registry, id);
+        return id;
+      });
     },
     events: (ids) => {
       for (const id of ids as number[]) {
-        registry.dispatch(id, HEADERS);
-        registry.dispatch(id, DATA);
-        registry.dispatch(id, FINISH);
+        registry.dispatch(id, first);
+        registry.dispatch(id, second);
+        registry.dispatch(id, last);
       }
       if (registry.size !== 0) throw new Error('not all released');
     },
   };
 }
+
+const registryMode = (journalSize: number) => dispatchMode(() => createRegistry({ journalSize }), [HEADERS, DATA, FINISH]);
 
 // A custom machine of the same size, through the same registry: queued → running → done | cancelled | failed.
 const jobMachine = setup({ types: { events: {} as { type: 'START' } | { type: 'PROGRESS' } | { type: 'COMPLETE' } | { type: 'CANCEL' } } }).createMachine({
@@ -63,47 +87,17 @@ const START = { type: 'START' } as const;
 const PROGRESS = { type: 'PROGRESS' } as const;
 const COMPLETE = { type: 'COMPLETE' } as const;
 
-function jobRegistryMode(journalSize: number): Mode {
-  let jobs = createMachineRegistry(jobTable, { journalSize });
-  return {
-    prepare: (n) => {
-      if (jobs.size !== 0) jobs = createMachineRegistry(jobTable, { journalSize });
-      return Array.from({ length: n }, () => jobs.open());
-    },
-    events: (ids) => {
-      for (const id of ids as number[]) {
-        jobs.dispatch(id, START);
-        jobs.dispatch(id, PROGRESS);
-        jobs.dispatch(id, COMPLETE);
-      }
-      if (jobs.size !== 0) throw new Error('not all released');
-    },
-  };
-}
+const jobRegistryMode = (journalSize: number) =>
+  dispatchMode(() => createMachineRegistry(jobTable, { journalSize }), [START, PROGRESS, COMPLETE]);
 
 // The same connection events, with a handle (onEnd) on every connection: what a handle costs when used.
-function handleMode(): Mode {
-  let registry = createRegistry({ journalSize: 0 });
-  let ended = 0;
-  return {
-    prepare: (n) => {
-      if (registry.size !== 0) registry = createRegistry({ journalSize: 0 });
-      return Array.from({ length: n }, () => {
-        const id = registry.open();
-        registry.handle(id)!.onEnd(() => ended++);
-        return id;
-      });
-    },
-    events: (ids) => {
-      for (const id of ids as number[]) {
-        registry.dispatch(id, HEADERS);
-        registry.dispatch(id, DATA);
-        registry.dispatch(id, FINISH);
-      }
-      if (registry.size !== 0 || ended === 0) throw new Error('not all released');
-    },
-  };
-}
+let ended = 0;
+const handleMode = () =>
+  dispatchMode(
+    () => createRegistry({ journalSize: 0 }),
+    [HEADERS, DATA, FINISH],
+    (registry, id) => registry.handle(id)!.onEnd(() => ended++),
+  );
 
 const modes = {
   compiled: registryMode(0),
