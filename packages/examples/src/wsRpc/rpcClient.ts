@@ -10,7 +10,7 @@ export class RpcError extends Error {
 export interface PendingCall {
   /** Resolves with the result; rejects with an {@link RpcError}, or when the socket closes first. */
   readonly result: Promise<unknown>;
-  /** Resolves at the call's first progress message. */
+  /** Resolves at the call's first progress message; rejects if the call ends or the socket closes first. */
   readonly firstProgress: Promise<void>;
 }
 
@@ -37,7 +37,7 @@ export interface RpcClient {
  */
 export async function connectRpcClient(url: string, prefix = ''): Promise<RpcClient> {
   const ws = new WebSocket(url);
-  const pending = new Map<CallId, { resolve(value: unknown): void; reject(error: Error): void; progressed(): void }>();
+  const pending = new Map<CallId, { resolve(value: unknown): void; reject(error: Error): void; progressed(error?: Error): void }>();
   const closed = new Promise<number>((resolve) => ws.once('close', resolve));
   ws.on('error', () => {}); // surfaces as 'close' (code 1006), which rejects what is pending
   ws.on('message', (data) => {
@@ -46,11 +46,16 @@ export async function connectRpcClient(url: string, prefix = ''): Promise<RpcCli
     if (call === undefined) return;
     if ('progress' in message) return call.progressed();
     pending.delete(message.id!);
+    call.progressed(new Error('the call ended without progress'));
     if ('result' in message) call.resolve(message.result);
     else call.reject(new RpcError(message.error.message));
   });
   void closed.then((code) => {
-    for (const call of pending.values()) call.reject(new Error(`socket closed (${code}) before the reply`));
+    for (const call of pending.values()) {
+      const error = new Error(`socket closed (${code}) before the reply`);
+      call.progressed(error);
+      call.reject(error);
+    }
     pending.clear();
   });
   await new Promise<void>((resolve, reject) => ws.once('open', resolve).once('close', () => reject(new Error(`could not connect to ${url}`))));
@@ -58,10 +63,12 @@ export async function connectRpcClient(url: string, prefix = ''): Promise<RpcCli
   return {
     call(method, params) {
       const id = `${prefix}${++next}`;
-      let progressed!: () => void;
-      const firstProgress = new Promise<void>((resolve) => (progressed = resolve));
+      let progressed!: (error?: Error) => void;
+      const firstProgress = new Promise<void>((resolve, reject) => (progressed = (error) => (error ? reject(error) : resolve())));
       const result = new Promise<unknown>((resolve, reject) => pending.set(id, { resolve, reject, progressed }));
-      result.catch(() => {}); // a caller that only waits for progress must not leave an unhandled rejection
+      // A caller may wait for only one of the two: the other must not become an unhandled rejection.
+      result.catch(() => {});
+      firstProgress.catch(() => {});
       ws.send(JSON.stringify({ id, method, params }));
       return { result, firstProgress };
     },
