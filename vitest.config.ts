@@ -12,6 +12,9 @@ export default defineConfig({
     // The JSON report is what .ci/run counts its "N passed, N failed" line from.
     reporters: ['default', 'json'],
     outputFile: { json: '.test-results/vitest.json' },
+    // Vitest's default on a 2-core machine is one worker, but most files wait on sockets, child processes and
+    // timers (one worker kept the CPU about 80% of one core busy): three overlap those waits.
+    maxWorkers: 3,
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },
