@@ -70,6 +70,21 @@ function setTimeoutWatched(this: TimeoutArmable, msecs: number, callback?: () =>
 }
 
 /**
+ * The stream's error, unless it is only the echo of a cut the stream already had. When a stream is cut
+ * short while its writable side is open (the peer's reset, its session's end), Node flags it `aborted`
+ * and ends that side itself; it destroys the stream a little later. An application write that lands in
+ * between (a timer's `stream.write`, a compat `res.write`) fails with ERR_STREAM_WRITE_AFTER_END and
+ * destroys the stream with that error. The write did not end the stream, the cut did: it ends as it
+ * would have without the write. A stream the application ended itself is never `aborted`, so its own
+ * write after its own end still counts.
+ */
+function causeOfEnd(stream: ServerHttp2Stream): Error | null {
+  const error = stream.errored;
+  if (stream.aborted && (error as { code?: string } | null)?.code === 'ERR_STREAM_WRITE_AFTER_END') return null;
+  return error;
+}
+
+/**
  * One HTTP/2 stream (core API or compat request/response). Decided at the
  * stream's `close`, where `rstCode` is final: a stream the client cancelled
  * (RST_STREAM CANCEL) emits `finish` on the compat response, yet it is `closed`.
@@ -104,7 +119,7 @@ export class Http2Connection<M = unknown> extends TrackedConnection<M> {
   [kStreamClosed](): void {
     if (this[kEnded]) return;
     const stream = this.stream;
-    const error = stream.errored;
+    const error = causeOfEnd(stream);
     const rst = stream.rstCode ?? NGHTTP2.NO_ERROR;
     const session = this.#session as WatchedSession | undefined;
     // A stream cut short by its session's end can close with no error, code 0 and its writable side

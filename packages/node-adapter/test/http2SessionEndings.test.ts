@@ -106,3 +106,57 @@ for (const api of ['core', 'compat'] as const) {
   });
 }
 
+/**
+ * A server whose streams write once more exactly when Node, having flagged a stream `aborted`, ends its
+ * writable side: the ordering a streaming timer hits by chance under load, here forced on every stream.
+ * Collects the error each of those writes got.
+ */
+async function lateWriteServer(api: 'core' | 'compat') {
+  const lateWriteErrors: (string | undefined)[] = [];
+  const writeOnNodesEnd = (stream: http2.ServerHttp2Stream, write: (done: (error?: Error | null) => void) => void) => {
+    stream.once('aborted', () => {
+      // Node calls end() right after 'aborted'; the write goes in after that end, before the destroy. The failed
+      // write marks the stream errored; Node destroys it with its session (reset code 0 on Node 20, CANCEL later).
+      stream.end = function (this: http2.ServerHttp2Stream, ...args: unknown[]) {
+        delete (stream as Partial<http2.ServerHttp2Stream>).end;
+        const result = (this.end as (...a: unknown[]) => http2.ServerHttp2Stream)(...args);
+        write((error) => lateWriteErrors.push((error as { code?: string } | null | undefined)?.code));
+        return result;
+      } as http2.ServerHttp2Stream['end'];
+    });
+  };
+  if (api === 'core') {
+    t = await startHttp2({
+      stream: (stream) => {
+        stream.on('error', () => {});
+        stream.respond({ ':status': 200 });
+        stream.write('tick\n');
+        writeOnNodesEnd(stream, (done) => stream.write('late\n', done));
+      },
+    });
+  } else {
+    t = await startHttp2({
+      request: (req, res) => {
+        req.stream.on('error', () => {});
+        res.writeHead(200);
+        res.write('tick\n');
+        writeOnNodesEnd(req.stream, (done) => res.write('late\n', done));
+      },
+    });
+  }
+  return { server: t, lateWriteErrors };
+}
+
+for (const api of ['core', 'compat'] as const) {
+  describe(`HTTP/2 (${api} API): the application writes after Node ended a stream its peer cut`, () => {
+    it('a write failing with write-after-end between the cut and the destroy leaves the stream closed (session-closed), not errored', async () => {
+      const { server, lateWriteErrors } = await lateWriteServer(api);
+      const session = await h2connect(server.port);
+      await openStreams(session, 4);
+      session.destroy();
+      await waitFor(() => server.registry.size === 0 && server.releases.length === 4 && lateWriteErrors.length === 4, 'all four streams released');
+      expect(lateWriteErrors).toEqual(Array(4).fill('ERR_STREAM_WRITE_AFTER_END'));
+      expect(endings(server.releases)).toEqual(Array(4).fill('closed:session-closed'));
+    });
+  });
+}
