@@ -56,10 +56,17 @@ export interface HandleHost<Ev> {
 
 type EndListener = (outcome: string, event: unknown) => void;
 
+/** The registry's own ways into an entry's extras; they are not properties, so a handle given to users does not carry them. */
+export let releaseExtras: <Ev>(extras: EntryExtras<Ev>, outcome: string, event: Ev) => void;
+export let adoptChild: <Ev>(parent: EntryExtras<Ev>, child: EntryExtras<Ev>, endWith: Ev) => void;
+export let parentIdOf: (extras: EntryExtras<unknown>) => number | undefined;
+
 /**
  * A registry entry's extras: its handle, its children and its parent. Only
  * entries that have one are given this object; the registry's release calls
- * {@link EntryExtras.release} for them alone.
+ * {@link releaseExtras} for them alone. It is the handle users get, so the
+ * group and the release live in private fields, reached by the registry
+ * through the functions above.
  */
 export class EntryExtras<Ev> implements ConnectionHandle<string, Ev> {
   #outcome: string | undefined;
@@ -67,16 +74,30 @@ export class EntryExtras<Ev> implements ConnectionHandle<string, Ev> {
   #controller: AbortController | undefined;
   #listeners: EndListener[] | undefined;
   /** Open children (their extras), ended with their `endWith` when this connection is released. */
-  children: Set<EntryExtras<Ev>> | undefined;
+  #children: Set<EntryExtras<Ev>> | undefined;
   /** The extras of the connection this one was opened under. */
-  parent: EntryExtras<Ev> | undefined;
+  #parent: EntryExtras<Ev> | undefined;
   /** The event that ends this connection when its parent is released. */
-  endWith: Ev | undefined;
+  #endWith: Ev | undefined;
+
+  static {
+    releaseExtras = (extras, outcome, event) => extras.#release(outcome, event);
+    adoptChild = (parent, child, endWith) => {
+      child.#endWith = endWith;
+      child.#parent = parent;
+      (parent.#children ??= new Set()).add(child);
+    };
+    parentIdOf = (extras) => extras.#parent?.id;
+  }
+
+  readonly #host: HandleHost<Ev>;
 
   constructor(
     readonly id: number,
-    private readonly host: HandleHost<Ev>,
-  ) {}
+    host: HandleHost<Ev>,
+  ) {
+    this.#host = host;
+  }
 
   get outcome(): string | undefined {
     return this.#outcome;
@@ -110,13 +131,7 @@ export class EntryExtras<Ev> implements ConnectionHandle<string, Ev> {
   }
 
   dispatch(event: Ev): string | undefined {
-    return this.host.dispatch(this.id, event);
-  }
-
-  /** Adds `child` to this connection's group. */
-  adopt(child: EntryExtras<Ev>): void {
-    child.parent = this;
-    (this.children ??= new Set()).add(child);
+    return this.#host.dispatch(this.id, event);
   }
 
   /**
@@ -124,17 +139,17 @@ export class EntryExtras<Ev> implements ConnectionHandle<string, Ev> {
    * ran: ends the open children first (so that this connection's end listeners
    * see its whole group ended), then aborts the signal, then calls end listeners.
    */
-  release(outcome: string, event: Ev): void {
+  #release(outcome: string, event: Ev): void {
     this.#outcome = outcome;
     this.#event = event;
-    if (this.parent !== undefined) {
-      this.parent.children?.delete(this);
-      this.parent = undefined;
+    if (this.#parent !== undefined) {
+      this.#parent.#children?.delete(this);
+      this.#parent = undefined;
     }
-    if (this.children !== undefined) {
+    if (this.#children !== undefined) {
       // Each child's release deletes it from the set; iterate over a copy.
-      for (const child of [...this.children]) if (child.#outcome === undefined) this.host.dispatch(child.id, child.endWith!);
-      this.children = undefined;
+      for (const child of [...this.#children]) if (child.#outcome === undefined) this.#host.dispatch(child.id, child.#endWith!);
+      this.#children = undefined;
     }
     if (this.#controller !== undefined) this.#abort();
     if (this.#listeners !== undefined) {
@@ -152,7 +167,7 @@ export class EntryExtras<Ev> implements ConnectionHandle<string, Ev> {
     try {
       listener(this.#outcome!, this.#event);
     } catch (error) {
-      this.host.reportEndListenerError(error, this.id);
+      this.#host.reportEndListenerError(error, this.id);
     }
   }
 }

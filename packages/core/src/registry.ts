@@ -6,7 +6,7 @@ import type { ConnectionOutcome, ConnectionState } from './connectionMachine.js'
 import { connectionTable } from './connectionTable.generated.js';
 import { InvalidArgumentError, InvalidOptionsError } from './errors.js';
 import type { ConnectionEvent } from './events.js';
-import { EntryExtras, type ConnectionHandle, type HandleHost } from './handle.js';
+import { adoptChild, EntryExtras, parentIdOf, releaseExtras, type ConnectionHandle, type HandleHost } from './handle.js';
 import { JournalRing, type JournalEntry } from './journal.js';
 import type { LogRecord } from './log.js';
 import { checkOptions, option } from './options.js';
@@ -161,12 +161,10 @@ class RegistryImpl<M, Ev extends { readonly type: string }>
     }
     if (!this.endsEveryPath(endWith)) throw new InvalidArgumentError(`registry.open: option "endWith": ${this.notAnEnd(endWith)}`, 'endWith');
     const entry = this.insert(id, options.transport ?? this.defaultTransport, options.meta, this.clock());
-    const extras = this.extrasOf(entry);
-    extras.endWith = endWith;
     const parent = this.entries.get(options.parent!);
     // A call on a socket that is already gone cannot run: it ends at once, as it would have with its parent.
     if (parent === undefined) this.dispatch(id, endWith);
-    else this.extrasOf(parent).adopt(extras);
+    else adoptChild(this.extrasOf(parent), this.extrasOf(entry), endWith);
     return id;
   }
 
@@ -250,7 +248,7 @@ class RegistryImpl<M, Ev extends { readonly type: string }>
       this.released[to]!++;
       if (this.listeners.transition.length > 0) this.notifyTransition(id, event, from, to, at, handled);
       if (this.listeners.release.length > 0) this.notifyRelease(entry, event, at);
-      if (entry.extras !== null) entry.extras.release(this.states[to]!, event);
+      if (entry.extras !== null) releaseExtras(entry.extras, this.states[to]!, event);
       return this.states[to];
     }
     if (this.listeners.transition.length > 0) this.notifyTransition(id, event, from, to, at, handled);
@@ -280,7 +278,7 @@ class RegistryImpl<M, Ev extends { readonly type: string }>
       if (filter.transport !== undefined && entry.transport !== filter.transport) continue;
       if (filter.olderThan !== undefined && now - entry.openedAt < filter.olderThan) continue;
       if (filter.idleFor !== undefined && now - entry.lastEventAt < filter.idleFor) continue;
-      if (filter.parent !== undefined && entry.extras?.parent?.id !== filter.parent) continue;
+      if (filter.parent !== undefined && (entry.extras === null ? undefined : parentIdOf(entry.extras)) !== filter.parent) continue;
       if (filter.meta !== undefined && !filter.meta(entry.meta)) continue;
       out.push(entry.info(this.states));
     }

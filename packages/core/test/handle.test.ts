@@ -165,6 +165,21 @@ describe('connection groups', () => {
     expect(registry.stats().released).toEqual({ finished: 0, closed: 0, errored: 1 });
   });
 
+  it('a handle carries nothing that could release its connection or change its group: only id, outcome, signal, onEnd and dispatch', () => {
+    const registry = createRegistry();
+    const socket = registry.open();
+    const call = registry.open({ parent: socket });
+    const handle = registry.handle(call)!;
+    const reachable = new Set<string | symbol>();
+    for (let o: object | null = handle; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+      for (const key of Reflect.ownKeys(o)) reachable.add(key);
+    }
+    expect([...reachable].filter((key) => key !== 'constructor').sort()).toEqual(['dispatch', 'id', 'onEnd', 'outcome', 'signal']);
+    expect(registry.list({ parent: socket }).map((c) => c.id)).toEqual([call]);
+    registry.dispatch(socket, { type: 'FINISH' });
+    expect(handle.outcome).toBe('closed');
+  });
+
   it('ends a child at once when its parent is not in flight', () => {
     const registry = createRegistry();
     const socket = registry.open();
