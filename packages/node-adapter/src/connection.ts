@@ -54,20 +54,22 @@ class LiveHandles {
   first: TrackedConnection | undefined = undefined;
 }
 
+const kLiveHandles = Symbol('lifeline.liveHandles');
+// Only for a registry that cannot take the property (frozen, sealed, a proxy that refuses it).
 const liveByRegistry = new WeakMap<object, LiveHandles>();
-// A server tracks into one registry: remembering the last lookup spares nearly every request the WeakMap.
-let lastRegistry: object | undefined;
-let lastLive: LiveHandles | undefined;
 
+/**
+ * The registry's live handles, kept on the registry itself (a non-enumerable symbol
+ * property): one property read per request, and they go with the registry.
+ */
 function liveOf(registry: object): LiveHandles {
-  if (registry === lastRegistry) return lastLive!;
+  const own = (registry as { [kLiveHandles]?: LiveHandles })[kLiveHandles];
+  if (own !== undefined) return own;
   let live = liveByRegistry.get(registry);
   if (live === undefined) {
     live = new LiveHandles();
-    liveByRegistry.set(registry, live);
+    if (!Reflect.defineProperty(registry, kLiveHandles, { value: live })) liveByRegistry.set(registry, live);
   }
-  lastRegistry = registry;
-  lastLive = live;
   return live;
 }
 
