@@ -5,20 +5,12 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRegistry, type ReleasedConnection } from '@lifeline/core';
 import { instrument } from '../src/index.js';
-import { startHttp1, waitFor, waitForReleases } from './helpers/server.js';
+import { serversClosedAfterEach, waitFor, waitForReleases } from './helpers/server.js';
 
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const close of closers.splice(0)) await close();
-});
-async function h1(handler: http.RequestListener) {
-  const t = await startHttp1(handler);
-  closers.push(t.close);
-  return t;
-}
+const { h1, closeAfter } = serversClosedAfterEach();
 
 describe('requests that do not go through "request"', () => {
   it('a request routed to the app\'s checkContinue listener is tracked; without one, Node still answers 100 itself', async () => {
@@ -60,7 +52,7 @@ describe('requests that do not go through "request"', () => {
     registry.onRelease((c) => releases.push(c));
     instrument(server, { registry });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    closers.push(() => new Promise((r) => server.close(() => r())));
+    closeAfter(() => new Promise((r) => server.close(() => r())));
     const body = await new Promise<string>((resolve, reject) => {
       https
         .get({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, ca: cert, agent: false }, (res) => {

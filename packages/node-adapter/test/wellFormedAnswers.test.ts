@@ -2,19 +2,11 @@
 // a 503 carries no stale framing headers, a failed sendFile answers or cuts, web streams pipe.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pipeResponse, sendFile, track } from '../src/index.js';
-import { get, rawClient, startHttp1, waitFor, waitForReleases } from './helpers/server.js';
+import { get, rawClient, serversClosedAfterEach, waitFor, waitForReleases } from './helpers/server.js';
 
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const close of closers.splice(0)) await close();
-});
-async function h1(handler: http.RequestListener) {
-  const t = await startHttp1(handler);
-  closers.push(t.close);
-  return t;
-}
+const { h1, closeAfter } = serversClosedAfterEach();
 
 describe('answers that must stay well-formed', () => {
   it('fail() before headers drops headers the handler had set (a 503 must not carry its content-length)', async () => {
@@ -48,7 +40,7 @@ describe('answers that must stay well-formed', () => {
       await sendFile(res, '/no/such/file');
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    closers.push(() => new Promise((r) => server.close(() => r())));
+    closeAfter(() => new Promise((r) => server.close(() => r())));
     const c = await rawClient((server.address() as AddressInfo).port);
     c.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
     await new Promise<void>((resolve) => c.once('close', () => resolve()));

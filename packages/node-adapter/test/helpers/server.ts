@@ -2,6 +2,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { afterEach } from 'vitest';
 import { createRegistry, type Registry, type ReleasedConnection } from '@lifeline/core';
 import { instrument, type Instrumentation } from '../../src/index.js';
 
@@ -109,3 +110,28 @@ export function get(port: number, path = '/', options: http.RequestOptions = {})
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Servers of the calling test file closed after each of its tests: `h1` is `startHttp1` whose
+ * server is closed then, `closeAfter` queues any other closing. Call it once at the top level of
+ * the file: it registers the `afterEach`.
+ */
+export function serversClosedAfterEach(): {
+  h1: (handler: http.RequestListener) => Promise<TestServer<http.Server>>;
+  closeAfter: (close: () => Promise<void>) => void;
+} {
+  const closers: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const close of closers.splice(0)) await close();
+  });
+  return {
+    h1: async (handler) => {
+      const t = await startHttp1(handler);
+      closers.push(t.close);
+      return t;
+    },
+    closeAfter: (close) => {
+      closers.push(close);
+    },
+  };
+}
