@@ -87,14 +87,30 @@ export interface Replayer<M = unknown> {
   result(): ReplayResult<M>;
 }
 
-const KNOWN_TYPES = new Set<string>(connectionEventTypes);
+const KNOWN_TYPES: ReadonlySet<string> = new Set<string>(connectionEventTypes);
+const ENDING_TYPES: ReadonlySet<string> = new Set(['FINISH', 'CLOSE', 'ERROR']);
 
-/** An event record whose head is sound and whose event has a known type, whatever its other fields. */
-function asLenientEventRecord(json: unknown): LogRecord | undefined {
+/** The event types that take some non-final state of `table` to a final one: those that can end a connection. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any machine's table
+function endingTypesOf(table: CompiledMachine<string, string, any, string>): ReadonlySet<string> {
+  const count = table.events.length;
+  const ending = new Set<string>();
+  for (let s = 0; s < table.states.length; s++) {
+    if (table.final[s] === 1) continue;
+    for (let e = 0; e < count; e++) {
+      const k = s * count + e;
+      if (table.handled[k] === 1 && table.final[table.next[k]!] === 1) ending.add(table.events[e]!);
+    }
+  }
+  return ending;
+}
+
+/** An event record whose head is sound and whose event has a type of `knownTypes`, whatever its other fields. */
+function asLenientEventRecord(json: unknown, knownTypes: ReadonlySet<string>): LogRecord | undefined {
   const r = json as { seq?: unknown; id?: unknown; at?: unknown; kind?: unknown; event?: { type?: unknown } } | null;
   if (r === null || typeof r !== 'object' || r.kind !== 'event') return undefined;
   if (!Number.isSafeInteger(r.seq) || (r.seq as number) < 1 || typeof r.id !== 'number' || typeof r.at !== 'number') return undefined;
-  if (typeof r.event !== 'object' || r.event === null || !KNOWN_TYPES.has(r.event.type as string)) return undefined;
+  if (typeof r.event !== 'object' || r.event === null || !knownTypes.has(r.event.type as string)) return undefined;
   return r as LogRecord;
 }
 
@@ -126,6 +142,8 @@ export function createReplayer<M = unknown>(options: ReplayOptions = {}): Replay
   const registry: Registry<M> =
     machine === undefined ? createRegistry<M>(restoredOptions) : (createMachineRegistry(machine, restoredOptions) as unknown as Registry<M>);
   const recordSchema = machine === undefined ? logRecordSchema : machineLogRecordSchema;
+  const knownTypes = machine === undefined ? KNOWN_TYPES : new Set<string>(machine.events);
+  const endingTypes = machine === undefined ? ENDING_TYPES : endingTypesOf(machine);
   const problems: ReplayProblem[] = [];
   let lineNumber = 0;
   let applied = 0;
@@ -183,7 +201,7 @@ export function createReplayer<M = unknown>(options: ReplayOptions = {}): Replay
       else {
         // The hot path does not validate, so the live registry applied an event of a known type even with
         // odd fields (an Error instance logged as {}, a fractional byte count). Replay does the same, and says so.
-        const lenient = asLenientEventRecord(json);
+        const lenient = asLenientEventRecord(json, knownTypes);
         const reason = `not a log record: ${describeZodIssues(parsed.error.issues)}`;
         if (lenient === undefined) {
           problems.push({ kind: 'not-a-record', line: lineNumber, reason, skipped: true });
@@ -221,7 +239,7 @@ export function createReplayer<M = unknown>(options: ReplayOptions = {}): Replay
           lastSeq = record.seq;
           const into = orphan === 'pending' ? pending : neverOpened;
           const entry = into.get(record.id) ?? { lines: [], count: 0, end: undefined, event: record.event };
-          noteEvent(entry, record.event, lineNumber);
+          noteEvent(entry, record.event, lineNumber, endingTypes);
           into.set(record.id, entry);
           return;
         }
@@ -258,12 +276,10 @@ interface NeverOpened {
   end: { readonly type: string; readonly line: number } | undefined;
 }
 
-const ENDING_TYPES = new Set(['FINISH', 'CLOSE', 'ERROR']);
-
-function noteEvent(entry: NeverOpened, event: ConnectionEvent, line: number): void {
+function noteEvent(entry: NeverOpened, event: ConnectionEvent, line: number, endingTypes: ReadonlySet<string>): void {
   entry.count++;
   if (entry.lines.length < MAX_LINES_PER_CONNECTION) entry.lines.push(line);
-  if (entry.end === undefined && ENDING_TYPES.has(event.type)) entry.end = { type: event.type, line };
+  if (entry.end === undefined && endingTypes.has(event.type)) entry.end = { type: event.type, line };
 }
 
 function neverOpenedProblem(id: ConnectionId, entry: NeverOpened, headMissing: boolean): ReplayProblem {

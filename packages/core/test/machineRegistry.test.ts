@@ -218,6 +218,18 @@ describe('a registry of a custom machine (queued → running → done | cancelle
     ]);
     expect(registry.stats().released).toMatchObject({ cancelled: 1 });
   });
+
+  it('replay of a custom log whose head is cut off says which of the machine\'s own events ended the orphaned job', () => {
+    const lines = [
+      JSON.stringify({ seq: 3, id: 1, at: 3, kind: 'event', event: { type: 'START' } }),
+      JSON.stringify({ seq: 4, id: 1, at: 4, kind: 'event', event: { type: 'COMPLETE' } }),
+      JSON.stringify({ seq: 5, id: 2, at: 5, kind: 'open', transport: 'none' }),
+    ];
+    const { problems } = replay(lines, { machine: jobTable });
+    const orphan = problems.find((p) => p.kind === 'never-opened');
+    expect(orphan).toMatchObject({ id: 1, lines: [1, 2], events: 2 });
+    expect(orphan!.reason).toContain('it ended with COMPLETE at line 2');
+  });
 });
 
 describe('createMachineRegistry arguments', () => {
