@@ -75,19 +75,16 @@ function runSample(file: string, dir: string): Promise<RunResult> {
   return run(process.execPath, ['--conditions=@lifeline/source', '--import', 'tsx', file], { cwd: dir, timeoutMs: 30_000 });
 }
 
-/** Starts every sample's run, a few at a time; each test then awaits its own result. */
+/**
+ * Starts every sample's run, a few at a time: sample i starts once sample i - CONCURRENT_RUNS has ended,
+ * so there are CONCURRENT_RUNS chains of runs. Each test then awaits its own result.
+ */
 function startRuns(): void {
-  const queue = [...samples];
-  const waiting = new Map<string, (result: Promise<RunResult>) => void>();
-  for (const sample of queue) runs.set(sample.file, new Promise((resolve) => waiting.set(sample.file, resolve)));
-  const next = (): void => {
-    const sample = queue.shift();
-    if (sample === undefined) return;
-    const result = runSample(sample.file, sample.dir);
-    waiting.get(sample.file)!(result);
-    result.then(next, next);
-  };
-  for (let i = 0; i < CONCURRENT_RUNS; i++) next();
+  samples.forEach((sample, i) => {
+    const before = samples[i - CONCURRENT_RUNS];
+    const turn = before === undefined ? Promise.resolve() : runs.get(before.file)!.then(() => {}, () => {});
+    runs.set(sample.file, turn.then(() => runSample(sample.file, sample.dir)));
+  });
 }
 
 beforeAll(() => {
