@@ -25,12 +25,26 @@ export interface CpuSample {
   readonly mode: ModeName;
   readonly scenario: ScenarioName;
   readonly cpuUsPerRequest: number;
+  /**
+   * The bare server's CPU per request in the windows it ran alongside this mode (loaded at the same
+   * time, on the same core): the baseline this mode's Δ and ratio are taken against. Absent for bare.
+   */
+  readonly partnerBareUsPerRequest?: number;
   readonly requests: number;
   readonly aborted: number;
   /** Server sockets that closed with an error (a reset) in the window. */
   readonly closesWithError: number;
   /** Wall time of the load in the window. */
   readonly loadMs: number;
+  /** Kernel time per request, µs (part of cpuUsPerRequest): syscalls and the loopback TCP work done on the server's behalf. */
+  readonly systemUsPerRequest: number;
+  /**
+   * The main thread's own CPU per request (user + system), µs: cpuUsPerRequest without the JIT compiler and GC
+   * helper threads. Undefined on Node 20 (no `process.threadCpuUsage`).
+   */
+  readonly mainUsPerRequest?: number;
+  /** Of that, user-space time: the JavaScript and native code a tracker adds to (it makes no syscall per request). */
+  readonly mainUserUsPerRequest?: number;
   /** Main-thread GC pauses per request, µs (part of cpuUsPerRequest). */
   readonly gcUsPerRequest: number;
   /** Collections per 1,000 requests: unlike the pauses' wall time, not inflated when other processes take the core. */
@@ -43,6 +57,9 @@ export interface CpuSample {
 
 export interface Window {
   readonly cpuUs: number;
+  readonly systemUs?: number;
+  readonly mainUserUs?: number;
+  readonly mainSystemUs?: number;
   readonly gcCount?: number;
   readonly closesWithError?: number;
   readonly loadCpuUs?: number;
@@ -127,7 +144,12 @@ export async function loadWindow(
   if (end.requests !== count) throw new Error(`${label}: the server saw ${end.requests} requests in a window of ${count}`);
   if (end.tracked !== 0) throw new Error(`${label}: ${end.tracked} connections still tracked after every request ended`);
   if (end.closes !== result.aborted) warnings.push(`${label}: ${end.closes} socket closes for ${result.aborted} aborting clients`);
-  return { cpuUs: end.userUs + end.systemUs, gcCount: end.gcCount, closesWithError: end.closesWithError, loadCpuUs: result.loadCpuUs, gcUs: end.gcUs, requests: end.requests, aborted: result.aborted, loadMs: result.ms };
+  return {
+    cpuUs: end.userUs + end.systemUs,
+    systemUs: end.systemUs,
+    mainUserUs: end.mainUserUs,
+    mainSystemUs: end.mainSystemUs,
+    gcCount: end.gcCount, closesWithError: end.closesWithError, loadCpuUs: result.loadCpuUs, gcUs: end.gcUs, requests: end.requests, aborted: result.aborted, loadMs: result.ms };
 }
 
 /**
@@ -195,21 +217,41 @@ async function measureKind(
       const shape = sc.http2 ? config.http2Load : config.http1Load;
       const label = (mode: ModeName) => `node ${nodeVersion} round ${round + 1} ${mode} ${scenario}`;
       for (const mode of shuffled(modes, random)) await warmUp(servers.get(mode)!, load, sc, shape, warnings, label(mode));
-      // The round's N requests per mode are sent in slices; each slice visits every mode once, in a new random order.
-      const totals = new Map(modes.map((mode) => [mode, { cpuUs: 0, gcCount: 0, closesWithError: 0, loadCpuUs: 0, gcUs: 0, requests: 0, aborted: 0, loadMs: 0 }]));
+      // The round's N requests per mode are sent in slices; each slice visits every mode once, in a new random order,
+      // and loads it at the same time as the bare server: both on core 1, so whatever the machine does during the
+      // window (another tenant, a host interrupt, frequency) hits the pair alike and cancels in their difference.
+      const emptyTotals = () => ({ cpuUs: 0, systemUs: 0, mainUserUs: 0, mainSystemUs: 0, hasMain: true, gcCount: 0, closesWithError: 0, loadCpuUs: 0, gcUs: 0, requests: 0, aborted: 0, loadMs: 0 });
+      const totals = new Map(modes.map((mode) => [mode, emptyTotals()]));
+      /** Per mode: bare's windows run alongside it. */
+      const partners = new Map(modes.map((mode) => [mode, emptyTotals()]));
+      const add = (t: ReturnType<typeof emptyTotals>, w: Window) => {
+        t.cpuUs += w.cpuUs;
+        t.systemUs += w.systemUs ?? 0;
+        if (w.mainUserUs === undefined || w.mainSystemUs === undefined) t.hasMain = false;
+        else {
+          t.mainUserUs += w.mainUserUs;
+          t.mainSystemUs += w.mainSystemUs;
+        }
+        t.gcUs += w.gcUs;
+        t.gcCount += w.gcCount ?? 0;
+        t.loadCpuUs += w.loadCpuUs ?? 0;
+        t.closesWithError += w.closesWithError ?? 0;
+        t.requests += w.requests;
+        t.aborted += w.aborted;
+        t.loadMs += w.loadMs;
+      };
+      const bare = servers.get('bare')!;
       for (let slice = 0; slice < config.slices; slice++) {
         const count = Math.round((sc.requests * (slice + 1)) / config.slices) - Math.round((sc.requests * slice) / config.slices);
         for (const mode of shuffled(modes, random)) {
-          const w = await loadWindow(servers.get(mode)!, load, sc, shape, count, warnings, label(mode));
-          const t = totals.get(mode)!;
-          t.cpuUs += w.cpuUs;
-          t.gcUs += w.gcUs;
-          t.gcCount += w.gcCount ?? 0;
-          t.loadCpuUs += w.loadCpuUs ?? 0;
-          t.closesWithError += w.closesWithError ?? 0;
-          t.requests += w.requests;
-          t.aborted += w.aborted;
-          t.loadMs += w.loadMs;
+          if (mode === 'bare') continue;
+          const [w, b] = await Promise.all([
+            loadWindow(servers.get(mode)!, load, sc, shape, count, warnings, label(mode)),
+            loadWindow(bare, load, sc, shape, count, warnings, `${label('bare')} (alongside ${mode})`),
+          ]);
+          add(totals.get(mode)!, w);
+          add(totals.get('bare')!, b);
+          add(partners.get(mode)!, b);
         }
       }
       for (const [mode, t] of totals) {
@@ -219,6 +261,9 @@ async function measureKind(
           mode,
           scenario,
           cpuUsPerRequest: t.cpuUs / t.requests,
+          ...(mode === 'bare' ? {} : { partnerBareUsPerRequest: partners.get(mode)!.cpuUs / partners.get(mode)!.requests }),
+          systemUsPerRequest: t.systemUs / t.requests,
+          ...(t.hasMain ? { mainUsPerRequest: (t.mainUserUs + t.mainSystemUs) / t.requests, mainUserUsPerRequest: t.mainUserUs / t.requests } : {}),
           gcUsPerRequest: t.gcUs / t.requests,
           gcPer1k: (1000 * t.gcCount) / t.requests,
           loadCpuUsPerRequest: t.loadCpuUs / t.requests,
@@ -254,7 +299,9 @@ export async function measureCpu(
         .map((scenario) => {
           const of = (m: ModeName) => context.samples.find((s) => s.round === round && s.mode === m && s.scenario === scenario && s.node === nodeVersion)!;
           const bare = of('bare');
-          const rest = plan.modesOf(scenario).filter((m) => m !== 'bare').map((m) => `${m} ${signedDiff(of(m).cpuUsPerRequest - bare.cpuUsPerRequest)}`);
+          const rest = plan.modesOf(scenario)
+            .filter((m) => m !== 'bare')
+            .map((m) => `${m} ${signedDiff(of(m).cpuUsPerRequest - (of(m).partnerBareUsPerRequest ?? bare.cpuUsPerRequest))}`);
           return `${scenario}: bare ${bare.cpuUsPerRequest.toFixed(2)} µs, Δ ${rest.join(', ')}`;
         })
         .join(' | ');

@@ -1,7 +1,8 @@
 /**
  * A server child's measurement window: `process.cpuUsage()` (every thread of
- * the process) and the main thread's GC pauses (perf_hooks 'gc' entries,
- * one per collection) between `begin` and `end`.
+ * the process), the main thread's own CPU time (`process.threadCpuUsage()`,
+ * Node 22.? / 23.9+; absent on Node 20) and the main thread's GC pauses
+ * (perf_hooks 'gc' entries, one per collection) between `begin` and `end`.
  */
 import { PerformanceObserver } from 'node:perf_hooks';
 
@@ -10,6 +11,9 @@ export interface CpuReading {
   readonly systemUs: number;
   readonly gcUs: number;
   readonly gcCount: number;
+  /** The main thread alone (no JIT compiler or GC helper threads); undefined where Node lacks `process.threadCpuUsage`. */
+  readonly mainUserUs?: number;
+  readonly mainSystemUs?: number;
 }
 
 export interface CpuWindow {
@@ -26,14 +30,22 @@ export function cpuWindow(): CpuWindow {
       gcCount++;
     }
   }).observe({ entryTypes: ['gc'] });
-  let start = { cpu: process.cpuUsage(), gcMs, gcCount };
+  const thread = (process as { threadCpuUsage?: (previous?: NodeJS.CpuUsage) => NodeJS.CpuUsage }).threadCpuUsage?.bind(process);
+  let start = { cpu: process.cpuUsage(), main: thread?.(), gcMs, gcCount };
   return {
     begin() {
-      start = { cpu: process.cpuUsage(), gcMs, gcCount };
+      start = { cpu: process.cpuUsage(), main: thread?.(), gcMs, gcCount };
     },
     read() {
       const cpu = process.cpuUsage(start.cpu);
-      return { userUs: cpu.user, systemUs: cpu.system, gcUs: (gcMs - start.gcMs) * 1000, gcCount: gcCount - start.gcCount };
+      const main = thread === undefined ? undefined : thread(start.main);
+      return {
+        userUs: cpu.user,
+        systemUs: cpu.system,
+        gcUs: (gcMs - start.gcMs) * 1000,
+        gcCount: gcCount - start.gcCount,
+        ...(main === undefined ? {} : { mainUserUs: main.user, mainSystemUs: main.system }),
+      };
     },
   };
 }

@@ -9,11 +9,12 @@ import { createRegistry } from '@lifeline/core';
 import { instrument, track, trackStream } from '@lifeline/node-adapter';
 import type { ModeName } from './modes.js';
 
-export const H2_MODE_NAMES = ['bare', 'handwritten', 'lifeline-instrument', 'lifeline-instrument-journal8', 'lifeline-track'] as const satisfies readonly ModeName[];
+export const H2_MODE_NAMES = ['bare', 'bare-control', 'handwritten', 'lifeline-instrument', 'lifeline-instrument-journal8', 'lifeline-track'] as const satisfies readonly ModeName[];
 export type H2ModeName = (typeof H2_MODE_NAMES)[number];
 
 export const H2_MODE_DESCRIPTIONS: Record<H2ModeName, string> = {
   bare: 'plain node:http2, nothing tracked',
+  'bare-control': 'bare again in a second process (an A/A control)',
   handwritten: "stream.once('close') deleting from a Map (the floor; compat: on res.stream)",
   'lifeline-instrument': 'instrument(server, { journalSize: 0 })',
   'lifeline-instrument-journal8': 'instrument(server) (default journal, 8 events)',
@@ -38,6 +39,7 @@ const ignore = (): void => {};
 export function createH2Mode(name: H2ModeName): H2Mode {
   switch (name) {
     case 'bare':
+    case 'bare-control':
       return { attach: ignore, onStream: ignore, onRequest: ignore, tracked: () => 0 };
     case 'handwritten': {
       const live = new Map<number, ServerHttp2Stream>();

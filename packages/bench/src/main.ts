@@ -34,8 +34,8 @@ if (unknown.length > 0 || (args.includes('--only') && !cpuOnly) || (full && smok
   process.exit(2);
 }
 const config = smoke ? smokeConfig(benchConfig(false)) : benchConfig(full);
-/** The modes measured on the other Node majors: the baseline, the floor, Lifeline's two ways in, and on-finished. */
-const OTHER_NODE_MODES = ['bare', 'handwritten', 'lifeline-instrument', 'lifeline-track', 'on-finished'] as const;
+/** The modes measured on the other Node majors: the baseline and its control, the floor, Lifeline's two ways in, and on-finished. */
+const OTHER_NODE_MODES = ['bare', 'bare-control', 'handwritten', 'lifeline-instrument', 'lifeline-track', 'on-finished'] as const;
 const started = performance.now();
 const loadAverageStart = loadavg();
 // Read before pinning: availableParallelism() follows this process's CPU affinity.

@@ -18,6 +18,7 @@ import { Registry as PromRegistry } from 'prom-client';
 
 export const MODE_NAMES = [
   'bare',
+  'bare-control',
   'lifeline-instrument',
   'lifeline-instrument-journal8',
   'lifeline-track',
@@ -32,6 +33,7 @@ export type ModeName = (typeof MODE_NAMES)[number];
 /** What each mode means, for the report. */
 export const MODE_DESCRIPTIONS: Record<ModeName, string> = {
   bare: 'plain node:http, nothing tracked',
+  'bare-control': 'bare again in a second process: its Δ is the noise between two identical servers (an A/A control)',
   'lifeline-instrument': 'instrument(server, { journalSize: 0 })',
   'lifeline-instrument-journal8': 'instrument(server) (default journal, 8 events)',
   'lifeline-track': 'track(req, res, { registry }) in the handler, registry journalSize 0',
@@ -115,6 +117,7 @@ function liveMapMode(watch: (res: ServerResponse, done: () => void) => void): Se
 export function createMode(name: ModeName): ServerMode {
   switch (name) {
     case 'bare':
+    case 'bare-control':
       return { attach: ignore, onRequest: ignore, serveFile: serveFileByHand, tracked: () => 0 };
     case 'lifeline-instrument':
       return lifelineInstrument(0);

@@ -55,6 +55,9 @@ export interface WindowResult {
   /** Main-thread GC pauses in the window (perf_hooks 'gc' entries): their total and count. */
   readonly gcUs: number;
   readonly gcCount: number;
+  /** The main thread's own CPU microseconds (`process.threadCpuUsage()`); absent on Node 20. */
+  readonly mainUserUs?: number;
+  readonly mainSystemUs?: number;
   readonly requests: number;
   readonly closes: number;
   /** Of those, the ones that closed with an error (ECONNRESET and the like). */
