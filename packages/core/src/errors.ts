@@ -39,8 +39,8 @@ export class LifelineError extends Error {
    */
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
-    if (typeof value !== 'object' || value === null) return false;
-    const brand = (value as Record<symbol, unknown>)[kLifelineError];
+    // `?.` for null and undefined; off any other primitive the read gives undefined, as off an unbranded object.
+    const brand = (value as Record<symbol, unknown> | null | undefined)?.[kLifelineError];
     if (typeof brand !== 'string') return false;
     if (this === LifelineError) return true;
     // Only a class that declared its code is matched by brand: a user's subclass is matched by prototype only.

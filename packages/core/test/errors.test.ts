@@ -8,6 +8,30 @@ async function secondCopy(): Promise<typeof first> {
   return import('../src/errors.js');
 }
 
+/** One error of each class, made by the given copy of the module, with the code and name it must carry. */
+const everyClass = [
+  { name: 'InvalidOptionsError', code: 'LIFELINE_INVALID_OPTIONS', make: (m: typeof first) => new m.InvalidOptionsError('x', ['journalSize']) },
+  { name: 'InvalidArgumentError', code: 'LIFELINE_INVALID_ARGUMENT', make: (m: typeof first) => new m.InvalidArgumentError('x', 'server') },
+  { name: 'UncompilableMachineError', code: 'LIFELINE_UNCOMPILABLE_MACHINE', make: (m: typeof first) => new m.UncompilableMachineError('x', 'idle') },
+  { name: 'AbortError', code: 'LIFELINE_CONNECTION_ENDED', make: (m: typeof first) => new m.ConnectionEndedError('finished', { type: 'FINISH' }) },
+  { name: 'LeakError', code: 'LIFELINE_LEAK', make: (m: typeof first) => new m.LeakError('x', 1, undefined, undefined) },
+] as const;
+
+describe('error codes and names', () => {
+  it.each(everyClass)('$name carries the code $code', ({ name, code, make }) => {
+    const error = make(first);
+    expect(error.code).toBe(code);
+    expect(error.name).toBe(name);
+    expect(String(error)).toBe(`${name}: ${error.message}`);
+  });
+
+  it('a LifelineError made directly, as the model-based toolkit reports a mismatch, is named LifelineError', () => {
+    const error = new LifelineError('LIFELINE_MODEL_MISMATCH', 'x');
+    expect(error.name).toBe('LifelineError');
+    expect(error.code).toBe('LIFELINE_MODEL_MISMATCH');
+  });
+});
+
 describe('errors are recognised across two installed copies of the package', () => {
   it('the second copy really is another module: its classes are other classes', async () => {
     const second = await secondCopy();
@@ -24,6 +48,15 @@ describe('errors are recognised across two installed copies of the package', () 
     expect(new UncompilableMachineError('x')).toBeInstanceOf(second.LifelineError);
   });
 
+  it.each(everyClass)("a $code error of either copy is an instance of the other copy's class of that code", async ({ make }) => {
+    const second = await secondCopy();
+    const fromFirst = make(first);
+    const fromSecond = make(second);
+    expect(fromFirst).toBeInstanceOf(fromSecond.constructor);
+    expect(fromSecond).toBeInstanceOf(fromFirst.constructor);
+    expect(fromSecond.constructor).not.toBe(fromFirst.constructor);
+  });
+
   it("an error of one copy is not an instance of the other copy's class of another code", async () => {
     const second = await secondCopy();
     const error = new second.InvalidOptionsError('x', []);
@@ -35,7 +68,9 @@ describe('errors are recognised across two installed copies of the package', () 
     const lookalike = Object.assign(new Error('x'), { code: 'LIFELINE_INVALID_OPTIONS', name: 'InvalidOptionsError' });
     expect(lookalike instanceof LifelineError).toBe(false);
     expect(lookalike instanceof InvalidOptionsError).toBe(false);
-    expect((null as unknown) instanceof LifelineError).toBe(false);
+    for (const primitive of [null, undefined, 'LIFELINE_INVALID_OPTIONS', 1, true, Symbol.for('lifeline.error')]) {
+      expect((primitive as unknown) instanceof LifelineError).toBe(false);
+    }
     expect(('LIFELINE_INVALID_OPTIONS' as unknown) instanceof InvalidOptionsError).toBe(false);
   });
 

@@ -103,6 +103,8 @@ describe('connection handle: signal', () => {
     expect(reason).toBeInstanceOf(ConnectionEndedError);
     expect(reason).toMatchObject({ name: 'AbortError', code: 'LIFELINE_CONNECTION_ENDED', outcome: 'closed' });
     expect(reason.event).toEqual({ type: 'CLOSE', reason: 'reset', detail: { errno: -104 } });
+    expect(reason.message).toContain('closed');
+    expect(reason.message).toContain('CLOSE');
   });
 
   it('is created on first read only, and is already aborted when first read after the release', () => {
