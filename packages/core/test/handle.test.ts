@@ -307,6 +307,32 @@ describe('connection groups', () => {
     expect(() => createMachineRegistry(jobTable, { childEnd: { type: 'PROGRESS', percent: 1 } })).toThrow(InvalidOptionsError);
   });
 
+  it('refuses a child open without an ending event, or with one that does not end every state, naming "endWith" and the fix', () => {
+    const jobs = createMachineRegistry(jobTable);
+    const batch = jobs.open();
+    const refusal = (endWith: { type: string } | undefined) => {
+      try {
+        jobs.open({ parent: batch, ...(endWith === undefined ? {} : { endWith: endWith as never }) });
+        return 'accepted';
+      } catch (error) {
+        return error instanceof InvalidArgumentError ? { argument: error.argument, message: error.message } : String(error);
+      }
+    };
+    expect(refusal(undefined)).toEqual({
+      argument: 'endWith',
+      message:
+        'registry.open: option "endWith" is missing: a child needs the event that ends it when its parent ends. ' +
+        "Pass open({ parent, endWith: { type: 'CANCEL' } }), or give the registry a childEnd option.",
+    });
+    expect(refusal({ type: 'PROGRESS' })).toEqual({
+      argument: 'endWith',
+      message:
+        'registry.open: option "endWith": expected an event that takes every non-final state to a final state (done, cancelled, failed), ' +
+        'received "PROGRESS", which does not',
+    });
+    expect(jobs.size).toBe(1);
+  });
+
   it('in any forest of groups, ending every root releases every connection exactly once and empties the registry', () => {
     // Each new connection picks a parent among those opened before it (or none): any forest.
     const forest = fc.array(fc.option(fc.nat(), { nil: undefined }), { minLength: 1, maxLength: 30 });
