@@ -180,14 +180,15 @@ class RegistryImpl<M, Ev extends { readonly type: string }>
       }
       this.endsEverywhere = ends;
     }
-    const e = this.eventIndex.get(event?.type);
+    // `event` is never null here: a childEnd option was checked to be an event object, and `endWith ?? childEnd` skips a missing one.
+    const e = this.eventIndex.get(event.type);
     return e !== undefined && this.endsEverywhere[e] === 1;
   }
 
   private notAnEnd(event: Ev): string {
     return (
       `expected an event that takes every non-final state to a final state (${this.finalStates.join(', ')}), ` +
-      `received ${JSON.stringify(event?.type)}, which does not`
+      `received ${JSON.stringify(event.type)}, which does not`
     );
   }
 

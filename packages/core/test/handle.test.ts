@@ -1,10 +1,26 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConnectionEndedError, InvalidArgumentError, InvalidOptionsError } from '../src/errors.js';
 import type { ConnectionEvent } from '../src/events.js';
-import { createMachineRegistry, createRegistry } from '../src/registry.js';
+import { createMachineRegistry, createRegistry, type Registry } from '../src/registry.js';
 import { jobTable } from './jobMachine.js';
+
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+
+/** Opens `count` children under `parent` and ends each; returns weak references to their handles. */
+function openAndEndChildren(registry: Registry, parent: number, count: number): WeakRef<object>[] {
+  const refs: WeakRef<object>[] = [];
+  for (let i = 0; i < count; i++) {
+    const child = registry.open({ parent });
+    refs.push(new WeakRef(registry.handle(child)!));
+    registry.dispatch(child, { type: 'FINISH' });
+  }
+  return refs;
+}
 
 describe('connection handle: onEnd', () => {
   it('calls each listener once, at the release, with the outcome and the terminal event', () => {
@@ -60,6 +76,29 @@ describe('connection handle: onEnd', () => {
     ended.onEnd(() => calls.push('cancelled-before-microtask'))();
     await Promise.resolve();
     expect(calls).toEqual(['kept']);
+  });
+
+  it('the function onEnd returns removes its own listener only, wherever it sits, and removes nothing more when called again', () => {
+    const registry = createRegistry();
+    const handle = registry.handle(registry.open())!;
+    const calls: string[] = [];
+    handle.onEnd(() => calls.push('first'));
+    const offMiddle = handle.onEnd(() => calls.push('middle'));
+    handle.onEnd(() => calls.push('last'));
+    offMiddle();
+    offMiddle();
+    handle.dispatch({ type: 'FINISH' });
+    expect(calls).toEqual(['first', 'last']);
+  });
+
+  it('the function onEnd returns may still be called after the end, and then does nothing', () => {
+    const registry = createRegistry();
+    const handle = registry.handle(registry.open())!;
+    const calls: string[] = [];
+    const off = handle.onEnd((outcome) => calls.push(outcome));
+    handle.dispatch({ type: 'ERROR', reason: 'timeout' });
+    expect(() => off()).not.toThrow();
+    expect(calls).toEqual(['errored']);
   });
 
   it('reports a listener that throws through onListenerError, and still calls the others', () => {
@@ -191,6 +230,71 @@ describe('connection groups', () => {
     expect(registry.stats().released.closed).toBe(1);
   });
 
+  it('a child takes the transport it is opened with, else the registry\'s default', () => {
+    const registry = createRegistry({ transport: 'websocket' });
+    const socket = registry.open();
+    const plain = registry.open({ parent: socket });
+    const tagged = registry.open({ parent: socket, transport: 'http2' });
+    expect([registry.get(plain)!.transport, registry.get(tagged)!.transport]).toEqual(['websocket', 'http2']);
+  });
+
+  it('list() without a parent filter lists children with everyone else; with one, only that parent\'s children', () => {
+    const registry = createRegistry();
+    const loner = registry.open();
+    const socket = registry.open();
+    const call = registry.open({ parent: socket });
+    const other = registry.open();
+    const otherCall = registry.open({ parent: other });
+    expect(registry.list().map((c) => c.id)).toEqual([loner, socket, call, other, otherCall]);
+    expect(registry.list({ parent: socket }).map((c) => c.id)).toEqual([call]);
+    expect(registry.list({ parent: loner })).toEqual([]);
+  });
+
+  it('a child ended by a sibling\'s end listener while their parent ends is not sent the group\'s end event afterwards', () => {
+    const registry = createRegistry();
+    const socket = registry.open();
+    const first = registry.open({ parent: socket });
+    const second = registry.open({ parent: socket });
+    const secondEvents: string[] = [];
+    registry.subscribe((t) => {
+      if (t.id === second) secondEvents.push(t.event.type);
+    });
+    registry.handle(first)!.onEnd(() => registry.dispatch(second, { type: 'FINISH' }));
+    registry.dispatch(socket, { type: 'CLOSE', reason: 'aborted' });
+    expect(secondEvents).toEqual(['FINISH']);
+    expect(registry.stats()).toMatchObject({ inFlight: 0, lateEvents: 0, released: { finished: 1, closed: 2, errored: 0 } });
+  });
+
+  it('a child whose release listener ends its parent: both are released once, and the dispatch does not throw', () => {
+    const registry = createRegistry();
+    const socket = registry.open();
+    const call = registry.open({ parent: socket });
+    const callHandle = registry.handle(call)!;
+    const released: [number, string][] = [];
+    registry.onRelease((c) => {
+      released.push([c.id, c.outcome]);
+      if (c.id === call) registry.dispatch(socket, { type: 'FINISH' });
+    });
+    expect(() => registry.dispatch(call, { type: 'ERROR', reason: 'handler-error' })).not.toThrow();
+    expect(released).toEqual([
+      [call, 'errored'],
+      [socket, 'finished'],
+    ]);
+    expect(callHandle.outcome).toBe('errored');
+    expect(registry.size).toBe(0);
+  });
+
+  it('an ended child is not kept alive by its parent while the parent stays open', async () => {
+    const registry = createRegistry();
+    const socket = registry.open();
+    const children = openAndEndChildren(registry, socket, 20);
+    // A WeakRef's target is kept until the current job ends: collect after a turn.
+    await new Promise((resolve) => setImmediate(resolve));
+    collectGarbage();
+    expect(children.filter((child) => child.deref() !== undefined)).toHaveLength(0);
+    expect(registry.state(socket)).toBe('open');
+  });
+
   it('a custom machine needs the ending event, and refuses one that does not end every state', () => {
     const jobs = createMachineRegistry(jobTable);
     const batch = jobs.open();
@@ -203,6 +307,32 @@ describe('connection groups', () => {
     jobs.dispatch(batch, { type: 'FAIL' });
     expect(jobs.stats().released).toEqual({ done: 0, cancelled: 1, failed: 1 });
     expect(() => createMachineRegistry(jobTable, { childEnd: { type: 'PROGRESS', percent: 1 } })).toThrow(InvalidOptionsError);
+  });
+
+  it('refuses a child open without an ending event, or with one that does not end every state, naming "endWith" and the fix', () => {
+    const jobs = createMachineRegistry(jobTable);
+    const batch = jobs.open();
+    const refusal = (endWith: { type: string } | undefined) => {
+      try {
+        jobs.open({ parent: batch, ...(endWith === undefined ? {} : { endWith: endWith as never }) });
+        return 'accepted';
+      } catch (error) {
+        return error instanceof InvalidArgumentError ? { argument: error.argument, message: error.message } : String(error);
+      }
+    };
+    expect(refusal(undefined)).toEqual({
+      argument: 'endWith',
+      message:
+        'registry.open: option "endWith" is missing: a child needs the event that ends it when its parent ends. ' +
+        "Pass open({ parent, endWith: { type: 'CANCEL' } }), or give the registry a childEnd option.",
+    });
+    expect(refusal({ type: 'PROGRESS' })).toEqual({
+      argument: 'endWith',
+      message:
+        'registry.open: option "endWith": expected an event that takes every non-final state to a final state (done, cancelled, failed), ' +
+        'received "PROGRESS", which does not',
+    });
+    expect(jobs.size).toBe(1);
   });
 
   it('in any forest of groups, ending every root releases every connection exactly once and empties the registry', () => {

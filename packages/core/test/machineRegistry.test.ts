@@ -248,6 +248,51 @@ describe('createMachineRegistry arguments', () => {
     expect(() => createMachineRegistry(jobTable, options as never)).toThrow(message);
   });
 
+  it('refuses anything but a compiled table (null, undefined, a primitive, a table with one part missing or of the wrong kind), naming "table"', () => {
+    const parts = ['states', 'finalStates', 'next', 'final', 'handled', 'eventIndex'] as const;
+    const wrongKind = { states: 'abc', finalStates: 'done', next: [0], final: [1], handled: [0], eventIndex: {} };
+    const notTables: unknown[] = [null, undefined, 5, 'jobTable'];
+    for (const part of parts) {
+      const { [part]: _dropped, ...withoutPart } = jobTable;
+      notTables.push(withoutPart, { ...jobTable, [part]: wrongKind[part] });
+    }
+    const refusals = notTables.map((table) => {
+      try {
+        createMachineRegistry(table as never);
+        return 'accepted';
+      } catch (error) {
+        return error instanceof InvalidArgumentError ? `${error.argument}: ${error.message}` : String(error);
+      }
+    });
+    expect(new Set(refusals)).toEqual(
+      new Set(['table: createMachineRegistry: argument "table" must be a compiled machine: pass compileMachine(yourMachine), not the machine itself.']),
+    );
+    expect(refusals).toHaveLength(4 + 2 * parts.length);
+    expect(createMachineRegistry({ ...jobTable }).open()).toBe(1);
+  });
+
+  it('an option error names createMachineRegistry and the option, and a childEnd that is no end lists the final states and what it got', () => {
+    expect(() => createMachineRegistry(jobTable, { childEnd: { type: 'START' } })).toThrow(
+      expect.objectContaining({
+        name: 'InvalidOptionsError',
+        options: ['childEnd'],
+        message:
+          'createMachineRegistry: invalid options: option "childEnd": expected an event that takes every non-final state to a final state ' +
+          '(done, cancelled, failed), received "START", which does not',
+      }),
+    );
+  });
+
+  it.each([['CANCEL'], [null], [{ detail: 1 }]])('refuses childEnd %j, which is not an event object, saying what it expected', (childEnd) => {
+    expect(() => createMachineRegistry(jobTable, { childEnd } as never)).toThrow(
+      expect.objectContaining({
+        name: 'InvalidOptionsError',
+        options: ['childEnd'],
+        message: expect.stringMatching(/^createMachineRegistry: invalid options: option "childEnd": expected an event object with a string "type"/),
+      }),
+    );
+  });
+
   it('every event type of the machine is in the table', () => {
     expect([...jobTable.events].sort()).toEqual([...jobEventTypes].sort());
   });

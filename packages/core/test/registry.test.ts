@@ -9,7 +9,9 @@ describe('createRegistry options', () => {
     [{ journalSize: -1 }, /option "journalSize"/],
     [{ journalSize: 1.5 }, /option "journalSize"/],
     [{ clock: 5 }, /option "clock": expected a function returning the time in milliseconds/],
-    [{ onListenerError: 'log' }, /option "onListenerError"/],
+    [{ onListenerError: 'log' }, /option "onListenerError": expected a function \(error, context\) => void, received the string "log"/],
+    [{ onRecord: {} }, /option "onRecord": expected a function \(record\) => void/],
+    [{ transport: 2 }, /option "transport": expected a string, received the number 2/],
     [{ jurnalSize: 3 }, /unknown option "jurnalSize"/],
   ])('rejects %j with a message naming the option', (options, message) => {
     expect(() => createRegistry(options as never)).toThrow(InvalidOptionsError);
@@ -24,6 +26,10 @@ describe('createRegistry options', () => {
       expect(error).toMatchObject({ name: 'InvalidOptionsError', code: 'LIFELINE_INVALID_OPTIONS' });
       expect([...(error as InvalidOptionsError).options].sort()).toEqual(['clock', 'journalSize']);
     }
+  });
+
+  it('an option error names createRegistry, the function that was called', () => {
+    expect(() => createRegistry({ journalSize: 5_000 })).toThrow(/^createRegistry: invalid options: option "journalSize": expected a whole number from 0 to 4096/);
   });
 
   it('defaults: Date.now clock, journal of 8, accepts no options at all', () => {
@@ -74,6 +80,18 @@ describe('registry', () => {
       unknownEvents: 0,
       ignoredEvents: 0,
     });
+  });
+
+  it('an open record in the event log has a meta key only when the connection was opened with meta', () => {
+    const records: unknown[] = [];
+    const { registry } = fakeClockRegistry({ onRecord: (r) => records.push(r) });
+    registry.open({ transport: 'http2' });
+    registry.open({ meta: { route: '/a' } });
+    expect(records).toStrictEqual([
+      { seq: 1, id: 1, at: 1_000, kind: 'open', transport: 'http2' },
+      { seq: 2, id: 2, at: 1_000, kind: 'open', transport: 'http1', meta: { route: '/a' } },
+    ]);
+    expect(Object.keys(records[0]!)).not.toContain('meta');
   });
 
   it('journal 0 is off: release listeners get an empty journal', () => {
