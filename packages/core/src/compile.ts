@@ -6,15 +6,17 @@ import { UncompilableMachineError } from '@lifeline/core';
 
 export type { CompiledMachine } from './compiledMachine.js';
 
+// Only the root and its direct children are ever checked (deeper ones are refused with their parent), so a
+// state's key is its whole path.
 function describe(node: AnyStateNode): string {
-  return node.path.length === 0 ? 'the root' : `state "${node.path.join('.')}"`;
+  return node.path.length === 0 ? 'the root' : `state "${node.key}"`;
 }
 
 function refuse(node: AnyStateNode, what: string): never {
   throw new UncompilableMachineError(
     `compileMachine: ${describe(node)} has ${what}; a state × event table cannot reproduce it. ` +
       'Keep the machine flat, with static targets and no guards, delays, eventless transitions or invoked actors.',
-    node.path.length === 0 ? undefined : node.path.join('.'),
+    node.path.length === 0 ? undefined : node.key,
   );
 }
 
@@ -66,11 +68,10 @@ function checkEveryPathCanEnd(root: AnyStateNode, states: readonly string[], eve
   const reachable = new Set<number>([initial]);
   for (const s of reachable) for (const t of successors(s)) reachable.add(t);
   // Backwards from the final states: a state can end if some event takes it to a state that can end.
-  const canEnd = new Uint8Array(states.length);
-  for (let s = 0; s < states.length; s++) canEnd[s] = final[s]!;
+  const canEnd = final.slice();
   for (let changed = true; changed; ) {
     changed = false;
-    for (let s = 0; s < states.length; s++) {
+    for (const s of states.keys()) {
       if (canEnd[s] === 1) continue;
       if (successors(s).some((t) => canEnd[t] === 1)) {
         canEnd[s] = 1;
@@ -81,11 +82,10 @@ function checkEveryPathCanEnd(root: AnyStateNode, states: readonly string[], eve
   for (const s of reachable) {
     if (canEnd[s] === 1) continue;
     const name = states[s]!;
-    const path = root.states[name]!.path.join('.');
     throw new UncompilableMachineError(
-      `compileMachine: state "${path}" is reachable but cannot reach a final state: a connection that enters it is never released. ` +
+      `compileMachine: state "${name}" is reachable but cannot reach a final state: a connection that enters it is never released. ` +
         'Give it a transition (directly or through other states) to a final state.',
-      path,
+      name,
     );
   }
 }
@@ -140,10 +140,9 @@ function compileAny(machine: AnyStateMachine, options: CompileOptions): Compiled
   const eventIndex = new Map<string, number>(events.map((e, i) => [e, i]));
 
   const [initialSnapshot] = initialTransition(machine);
-  const initialValue = initialSnapshot.value;
-  if (typeof initialValue !== 'string' || !stateIndex.has(initialValue)) {
-    refuse(root, `an initial state value XState reports as ${JSON.stringify(initialValue)}`);
-  }
+  // A value that is not a flat state's name (an object, for nested or odd roots) is in no index.
+  const initial = stateIndex.get(initialSnapshot.value as string);
+  if (initial === undefined) refuse(root, `an initial state value XState reports as ${JSON.stringify(initialSnapshot.value)}`);
 
   const final = new Uint8Array(states.length);
   const next = new Uint8Array(states.length * events.length);
@@ -155,7 +154,7 @@ function compileAny(machine: AnyStateMachine, options: CompileOptions): Compiled
       const event = { type };
       const [after] = transition(machine, snapshot, event);
       const target = stateIndex.get(after.value as string);
-      if (typeof after.value !== 'string' || target === undefined) {
+      if (target === undefined) {
         refuse(root, `a transition from "${name}" on "${type}" to ${JSON.stringify(after.value)}`);
       }
       next[s * events.length + e] = target;
@@ -163,7 +162,6 @@ function compileAny(machine: AnyStateMachine, options: CompileOptions): Compiled
     });
   });
 
-  const initial = stateIndex.get(initialValue as string)!;
   checkEveryPathCanEnd(root, states, events.length, initial, final, next);
   const finalStates = states.filter((_, s) => final[s] === 1) as F[];
   if (options.finalStates !== undefined) {

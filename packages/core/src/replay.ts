@@ -1,7 +1,6 @@
 // Shared code comes through the package's root (a self-reference): this subpath's bundle then uses the
 // root's classes and constants instead of carrying copies of them.
 import {
-  connectionEventTypes,
   createMachineRegistry,
   createRegistry,
   type CompiledMachine,
@@ -12,6 +11,7 @@ import {
   type Registry,
   type RegistryOptions,
 } from '@lifeline/core';
+import { connectionTable } from './connectionTable.generated.js';
 import { logRecordSchema, machineLogRecordSchema } from './logSchemas.js';
 import { restoreOpen, type Restorable } from './restoreOpen.js';
 
@@ -87,28 +87,27 @@ export interface Replayer<M = unknown> {
   result(): ReplayResult<M>;
 }
 
-const KNOWN_TYPES: ReadonlySet<string> = new Set<string>(connectionEventTypes);
-const ENDING_TYPES: ReadonlySet<string> = new Set(['FINISH', 'CLOSE', 'ERROR']);
-
-/** The event types that take some non-final state of `table` to a final one: those that can end a connection. */
+/**
+ * The event types that take some non-final state of `table` to a final one: those that can end a connection.
+ * (An event a state does not handle leaves it where it is, so only handled ones can lead to a final state.)
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any machine's table
 function endingTypesOf(table: CompiledMachine<string, string, any, string>): ReadonlySet<string> {
   const count = table.events.length;
   const ending = new Set<string>();
-  for (let s = 0; s < table.states.length; s++) {
-    if (table.final[s] === 1) continue;
-    for (let e = 0; e < count; e++) {
-      const k = s * count + e;
-      if (table.handled[k] === 1 && table.final[table.next[k]!] === 1) ending.add(table.events[e]!);
-    }
-  }
+  table.states.forEach((_, s) => {
+    if (table.final[s] === 1) return;
+    table.events.forEach((type, e) => {
+      if (table.final[table.next[s * count + e]!] === 1) ending.add(type);
+    });
+  });
   return ending;
 }
 
 /** An event record whose head is sound and whose event has a type of `knownTypes`, whatever its other fields. */
 function asLenientEventRecord(json: unknown, knownTypes: ReadonlySet<string>): LogRecord | undefined {
   const r = json as { seq?: unknown; id?: unknown; at?: unknown; kind?: unknown; event?: { type?: unknown } } | null;
-  if (r === null || typeof r !== 'object' || r.kind !== 'event') return undefined;
+  if (r?.kind !== 'event') return undefined;
   if (!Number.isSafeInteger(r.seq) || (r.seq as number) < 1 || typeof r.id !== 'number' || typeof r.at !== 'number') return undefined;
   if (typeof r.event !== 'object' || r.event === null || !knownTypes.has(r.event.type as string)) return undefined;
   return r as LogRecord;
@@ -142,8 +141,9 @@ export function createReplayer<M = unknown>(options: ReplayOptions = {}): Replay
   const registry: Registry<M> =
     machine === undefined ? createRegistry<M>(restoredOptions) : (createMachineRegistry(machine, restoredOptions) as unknown as Registry<M>);
   const recordSchema = machine === undefined ? logRecordSchema : machineLogRecordSchema;
-  const knownTypes = machine === undefined ? KNOWN_TYPES : new Set<string>(machine.events);
-  const endingTypes = machine === undefined ? ENDING_TYPES : endingTypesOf(machine);
+  const table = machine ?? connectionTable;
+  const knownTypes = new Set<string>(table.events);
+  const endingTypes = endingTypesOf(table);
   const problems: ReplayProblem[] = [];
   let lineNumber = 0;
   let applied = 0;
@@ -154,7 +154,7 @@ export function createReplayer<M = unknown>(options: ReplayOptions = {}): Replay
   // line. Until an open shows up, an event to a small id of a headless log may be either; it waits in `pending`.
   let firstOpened: ConnectionId | undefined;
   const neverOpened = new Map<ConnectionId, NeverOpened>();
-  const pending = new Map<ConnectionId, NeverOpened & { readonly event: ConnectionEvent }>();
+  const pending = new Map<ConnectionId, NeverOpened>();
 
   const withClock = <T>(at: number, run: () => T): T => {
     now = at;
@@ -166,13 +166,16 @@ export function createReplayer<M = unknown>(options: ReplayOptions = {}): Replay
     }
   };
 
-  /** Where an event to a connection that is not in flight belongs: a missing open, undecided, or the registry's own count. */
-  const classify = (record: EventRecord): 'never-opened' | 'pending' | undefined => {
+  /**
+   * Where an event to a connection that is not in flight is kept: with those whose open is missing, with the
+   * undecided ones, or nowhere (`undefined`: the registry counts it as it did live).
+   */
+  const orphanageOf = (record: EventRecord): Map<ConnectionId, NeverOpened> | undefined => {
     const id = record.id;
     if (!Number.isSafeInteger(id) || id < 1 || registry.state(id) !== undefined) return undefined;
-    if (firstOpened !== undefined) return id < firstOpened ? 'never-opened' : undefined;
+    if (firstOpened !== undefined) return id < firstOpened ? neverOpened : undefined;
     // Each open takes a seq, so an id at or above this record's seq had not been issued yet: an unknown id.
-    return headMissing && id < record.seq ? 'pending' : undefined;
+    return headMissing && id < record.seq ? pending : undefined;
   };
 
   /** The first open decides the pending events: below its id they lost their open; the others went to unknown ids. */
@@ -223,7 +226,7 @@ export function createReplayer<M = unknown>(options: ReplayOptions = {}): Replay
           reason: `the log starts at seq ${record.seq}: the ${record.seq - 1} record(s) before it are missing`,
           skipped: false,
         };
-      } else if (lastSeq !== 0 && record.seq > lastSeq + 1) {
+      } else if (record.seq > lastSeq + 1) {
         missing = {
           kind: 'gap',
           line: lineNumber,
@@ -233,11 +236,10 @@ export function createReplayer<M = unknown>(options: ReplayOptions = {}): Replay
       }
       if (missing?.kind === 'missing-head') headMissing = true;
       if (record.kind === 'event') {
-        const orphan = classify(record);
-        if (orphan !== undefined) {
+        const into = orphanageOf(record);
+        if (into !== undefined) {
           if (missing !== undefined) problems.push(missing);
           lastSeq = record.seq;
-          const into = orphan === 'pending' ? pending : neverOpened;
           const entry = into.get(record.id) ?? { lines: [], count: 0, end: undefined, event: record.event };
           noteEvent(entry, record.event, lineNumber, endingTypes);
           into.set(record.id, entry);
@@ -245,7 +247,8 @@ export function createReplayer<M = unknown>(options: ReplayOptions = {}): Replay
         }
         withClock(record.at, () => registry.dispatch(record.id, record.event));
       } else {
-        if (firstOpened === undefined && pending.size > 0 && Number.isSafeInteger(record.id) && record.id >= 1) settlePending(record.id, record.at);
+        // Only an id the live registry could have issued decides them (pending is empty once an open was applied).
+        if (Number.isSafeInteger(record.id) && record.id >= 1) settlePending(record.id, record.at);
         const restored = withClock(record.at, () => (registry as unknown as Restorable<M>)[restoreOpen](record.id, record.transport, record.meta as M, record.at));
         if (!restored) {
           problems.push({ kind: 'reopened', line: lineNumber, reason: `connection ${record.id} is opened again or out of order`, skipped: true });
@@ -270,6 +273,8 @@ export function createReplayer<M = unknown>(options: ReplayOptions = {}): Replay
 
 /** What replay keeps of the events of a connection whose open record is not in the log: bounded, whatever the log's size. */
 interface NeverOpened {
+  /** Its first event: dispatched once per event if the connection turns out to be an unknown id (the registry only counts those). */
+  readonly event: ConnectionEvent;
   readonly lines: number[];
   count: number;
   /** The first fact that would have ended it, had it been opened. */

@@ -143,6 +143,7 @@ describe('compileMachine refuses machines in which some run never ends', () => {
     expect(error).toBeInstanceOf(UncompilableMachineError);
     expect((error as UncompilableMachineError).state).toMatch(/^(parked|limbo)$/);
     expect((error as Error).message).toMatch(/state "(parked|limbo)" is reachable but cannot reach a final state/);
+    expect((error as Error).message).toMatch(/Give it a transition \(directly or through other states\) to a final state\.$/);
   });
 
   it('accepts an unreachable dead end: no connection can ever be in it', () => {

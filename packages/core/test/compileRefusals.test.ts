@@ -124,6 +124,16 @@ describe('compileMachine refuses what a state × event table cannot reproduce', 
     expect(error.message).toContain(`compileMachine: ${where}`);
   });
 
+  it.each(refused)('refusing %s, names the offending state in the error, or none for the root', (_what, make, where) => {
+    expect(refusal(make()).state).toBe(/^state "(.*?)"/.exec(where)?.[1]);
+  });
+
+  it.each(refused)('refusing %s, says how to make the machine compilable', (_what, make) => {
+    expect(refusal(make()).message).toMatch(
+      /Keep the machine flat, with static targets and no guards, delays, eventless transitions or invoked actors\.$/,
+    );
+  });
+
   it('refuses a transition XState reports as landing outside the flat states, naming the source and the event', () => {
     // No flat XState machine lands in a nested value today; this logic reports one for `FINISH` to check the
     // table never records a target it cannot name.
@@ -201,6 +211,18 @@ describe('compileMachine on a small sound machine', () => {
     for (const final of ['succeeded', 'cancelled']) {
       expect(Object.values(row(final))).toEqual(Array(E).fill(`${final} (unhandled)`));
     }
+  });
+
+  it('a final state handles nothing, not even an event the root has a transition for', () => {
+    const table = compileMachine(
+      createMachine({ initial: 'a', on: { PING: {} }, states: { a: { on: { END: 'done' } }, done } }),
+    );
+    const handled = (state: string) => table.events.map((_, e) => table.handled[table.stateIndex.get(state)! * table.events.length + e]);
+    expect(table.events).toEqual(['PING', 'END']);
+    expect([handled('a'), handled('done')]).toEqual([
+      [1, 1],
+      [0, 0],
+    ]);
   });
 
   it('without a vocabulary, the events are those the states handle, in the order first met', () => {

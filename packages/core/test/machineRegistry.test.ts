@@ -230,6 +230,32 @@ describe('a registry of a custom machine (queued → running → done | cancelle
     expect(orphan).toMatchObject({ id: 1, lines: [1, 2], events: 2 });
     expect(orphan!.reason).toContain('it ended with COMPLETE at line 2');
   });
+
+  it('replay of a custom log counts as ending only an event that takes a live state to a final one, not one a state ignores', () => {
+    // PROGRESS keeps a running job running and a finished one finished; CANCEL ends a running job.
+    const lines = [
+      JSON.stringify({ seq: 3, id: 1, at: 3, kind: 'event', event: { type: 'PROGRESS', percent: 50 } }),
+      JSON.stringify({ seq: 4, id: 1, at: 4, kind: 'event', event: { type: 'CANCEL' } }),
+      JSON.stringify({ seq: 5, id: 2, at: 5, kind: 'open', transport: 'none' }),
+    ];
+    const orphan = replay(lines, { machine: jobTable }).problems.find((p) => p.kind === 'never-opened');
+    expect(orphan!.reason).toMatch(/it ended with CANCEL at line 2$/);
+  });
+
+  it('replay of a custom log applies an event of the machine with an odd detail by its type, as the live registry did', () => {
+    const lines = [
+      JSON.stringify({ seq: 1, id: 1, at: 1, kind: 'open', transport: 'none' }),
+      JSON.stringify({ seq: 2, id: 1, at: 2, kind: 'event', event: { type: 'START', detail: 5 } }),
+      // A connection event is no event of this machine: an odd one is not applied.
+      JSON.stringify({ seq: 3, id: 1, at: 3, kind: 'event', event: { type: 'FINISH', detail: 5 } }),
+    ];
+    const { registry, problems } = replay(lines, { machine: jobTable });
+    expect(problems.map((p) => [p.line, p.kind])).toEqual([
+      [2, 'applied-leniently'],
+      [3, 'not-a-record'],
+    ]);
+    expect(registry.list().map((j) => [j.id, j.state])).toEqual([[1, 'running']]);
+  });
 });
 
 describe('createMachineRegistry arguments', () => {
