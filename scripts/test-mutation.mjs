@@ -53,7 +53,7 @@ function scoreLine(name, reportFile, seconds) {
   const uncovered = n('NoCoverage') === 0 ? 'none uncovered' : `${n('NoCoverage')} uncovered (${[...noCoverageIn].sort().join(', ')})`;
   return (
     `${name}: mutation score ${score.toFixed(2)}% (${n('Killed')} killed, ${n('Timeout')} timed out, ` +
-    `${n('Survived')} survived, ${uncovered}) in ${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`
+    `${n('Survived')} survived, ${uncovered}; ${n('Ignored')} static mutants not run) in ${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`
   );
 }
 

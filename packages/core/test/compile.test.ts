@@ -9,7 +9,7 @@ import { connectionTable } from '../src/connectionTable.generated.js';
 import { jobMachine, jobTable } from './jobMachine.js';
 import { connectionEventArbitrary } from '../src/testing/index.js';
 
-describe('DESIGN invariant 4: the compiled table and XState agree', () => {
+describe('the compiled table and XState agree on every transition', () => {
   const E = connectionTable.events.length;
 
   it('covers exactly the machine’s states and the full event vocabulary', () => {

@@ -8,7 +8,7 @@ function sources(dir: string): string[] {
   );
 }
 
-describe('core stays pure (DESIGN: layers)', () => {
+describe('the core imports nothing from Node and arms no timers of its own: it runs in any JavaScript runtime', () => {
   const files = sources(new URL('../src', import.meta.url).pathname);
   it('has sources to check', () => expect(files.length).toBeGreaterThan(5));
   it.each(files.map((f) => [f.split('/src/')[1], f]))('%s imports nothing from node:, timers or the process', (name, file) => {
