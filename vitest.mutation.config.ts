@@ -1,6 +1,15 @@
 import { defineConfig } from 'vitest/config';
 import base from './vitest.config.js';
 
+// Set by scripts/strykerConfig.mjs to the mutated package's test/mutationSetup.ts, when it has one.
+// Stryker's own setup file activates a mutant in a beforeAll, after the test file's imports ran, so
+// module-level code never runs mutated; it marks code that ran outside any test as static (left out
+// with ignoreStatic). A module first evaluated inside a test (a lazy import, vi.resetModules) gives its
+// module-level mutants per-test coverage too: Stryker then runs them against that test alone, with the
+// copy every other test uses unmutated, and reports them as survivors. Loading the modules in a setup
+// file, before any test, keeps all module-level code static.
+const mutationSetup = process.env.LIFELINE_MUTATION_SETUP;
+
 // pnpm test:mutation: Stryker's vitest runner passes one package as vitest's
 // `dir`, and test files are found relative to it.
 export default defineConfig({
@@ -15,6 +24,7 @@ export default defineConfig({
       // shared 2-core machine that window is missed now and then, and one miss aborts the whole run.
       'test/transparency.test.ts',
     ],
+    setupFiles: mutationSetup === undefined ? [] : [mutationSetup],
     reporters: ['default'],
     outputFile: undefined,
   },

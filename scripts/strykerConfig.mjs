@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 // The Stryker settings both packages share; each package's stryker.config.mjs
@@ -14,6 +15,11 @@ const vitestRunner = fileURLToPath(import.meta.resolve('@stryker-mutator/vitest-
 
 export function strykerConfig(packageDir, mutate) {
   const name = packageDir.split('/').pop();
+  // A package's test/mutationSetup.ts (if any) loads its modules before any test runs, so their
+  // module-level code counts as static (see vitest.mutation.config.ts). Stryker's test runner
+  // processes inherit this variable, and vitest.mutation.config.ts reads it.
+  const setup = `${packageDir}/test/mutationSetup.ts`;
+  if (existsSync(setup)) process.env.LIFELINE_MUTATION_SETUP = setup;
   const out = `reports/mutation/${name}`;
   return {
     testRunner: 'vitest',

@@ -70,9 +70,9 @@ function queueOnSocket(socket: TaggedSocket, connection: Http1Connection): void 
 
 function onQueueSocketClose(this: TaggedSocket): void {
   // Let the responses' own `close` (emitted by the server in this same turn or the next)
-  // classify the active response first; only what is left is swept here.
-  const queued = this[kQueued];
-  if (queued !== undefined && queued.size > 0) setImmediate(sweep, queued);
+  // classify the active response first; only what is left is swept here. The listener is
+  // added together with the queue, so the queue is there (an empty one sweeps nothing).
+  setImmediate(sweep, this[kQueued]!);
 }
 
 function sweep(queued: Set<Http1Connection>): void {
@@ -129,8 +129,9 @@ export class Http1Connection<M = unknown> extends TrackedConnection<M> {
 
   /** The socket closed while this response was still queued behind others (pipelining). */
   [kSocketGone](): void {
+    // A response that finished is not here: Node emits its `close` on the next tick after `finish`,
+    // before this sweep's turn, and attaching late checks `writableFinished` before the socket.
     if (this[kEnded]) return;
-    if (this.res.writableFinished) return this[kResponseFinished]();
     this[kApply](this.#withHeaders(endingFact(socketError(this.req.socket as TaggedSocket), this.#timedOut, 'session-closed', 'socket-error')));
   }
 

@@ -1,9 +1,11 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type http from 'node:http';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Registry } from '@lifeline/core';
+import { createRegistry, type Registry } from '@lifeline/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { subscribeOpen, subscribeRelease, type ConnectionOpenMessage, type ConnectionReleaseMessage } from '../src/index.js';
+import { subscribeOpen, subscribeRelease, trackStream, type ConnectionOpenMessage, type ConnectionReleaseMessage } from '../src/index.js';
 import { request } from './helpers/client.js';
 import { h2close, h2connect, h2request } from './helpers/h2.js';
 import { rawClient, sleep, startHttp1, startHttp2, waitFor, waitForReleases } from './helpers/server.js';
@@ -88,6 +90,8 @@ describe('diagnostics channels over a real 127.0.0.1 socket', () => {
       await waitForReleases(h2, 1);
       expect(l.opens).toMatchObject([{ id: h2.releases[0]!.id, transport: 'http2' }]);
       expect(l.opens[0]!.target).toBe(streams[0]);
+      // instrument hands on the request's headers, which a stream does not keep where a subscriber could read them.
+      expect(l.opens[0]!.headers?.[':path']).toBe('/');
       expect(l.releases).toMatchObject([{ id: h2.releases[0]!.id, transport: 'http2', outcome: 'finished' }]);
       expect(l.releases[0]!.target).toBe(streams[0]);
     } finally {
@@ -116,6 +120,30 @@ describe('diagnostics channels over a real 127.0.0.1 socket', () => {
     } finally {
       client.destroy();
       await h1.close();
+    }
+  });
+
+  it('an HTTP/2 stream tracked with trackStream (no instrument) is announced too, with the stream as target and no headers', async () => {
+    const registry = createRegistry();
+    const l = listen(() => registry);
+    cleanup = l.unsubscribe;
+    const server = http2.createServer();
+    const streams: http2.ServerHttp2Stream[] = [];
+    server.on('stream', (stream) => {
+      streams.push(stream);
+      trackStream(stream, { registry });
+      stream.respond({ ':status': 204 }, { endStream: true });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const session = await h2connect((server.address() as AddressInfo).port);
+    try {
+      await h2request(session);
+      await waitFor(() => l.releases.length === 1, 'the release message');
+      expect(l.opens).toEqual([{ id: 1, transport: 'http2', registry, target: streams[0] }]);
+      expect(l.releases).toMatchObject([{ id: 1, transport: 'http2', outcome: 'finished' }]);
+    } finally {
+      await h2close(session);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
 

@@ -41,6 +41,8 @@ describe('HTTP/1 facts over a real 127.0.0.1 socket', () => {
     c.destroy();
     await waitForReleases(t, 1);
     expect(t.releases[0]).toMatchObject({ outcome: 'closed', event: { type: 'CLOSE', reason: 'aborted' } });
+    // No headers went out, so the journal records none.
+    expect(t.releases[0]!.journal.map((j) => j.event.type)).toEqual(['CLOSE']);
   });
 
   it('2b. client disconnects mid-body → closed, with HEADERS in the journal', async () => {
@@ -302,6 +304,72 @@ describe('HTTP/1 facts over a real 127.0.0.1 socket', () => {
   });
 });
 
+describe('HTTP/1: what each ending records', () => {
+  it('the application destroys the socket with an error → errored (socket-error) with that error, before headers and after res.end() alike', async () => {
+    const boom = () => Object.assign(new Error('tunnel broke'), { code: 'ETUNNEL' });
+    const t = await serve((req, res) => {
+      if (req.url === '/after-end') res.end('bye');
+      req.socket.destroy(boom());
+    });
+    for (const [i, path] of ['/before', '/after-end'].entries()) {
+      const c = await rawClient(t.port);
+      c.write(GET(path));
+      await waitForReleases(t, i + 1);
+    }
+    for (const released of t.releases) {
+      expect(released).toMatchObject({ outcome: 'errored', event: { type: 'ERROR', reason: 'socket-error', error: { message: 'tunnel broke', code: 'ETUNNEL' } } });
+    }
+    expect(t.releases.map((c) => c.journal.map((j) => j.event.type))).toEqual([['ERROR'], ['HEADERS', 'ERROR']]);
+  });
+
+  it('a response already streaming (its progress recorded) that the client leaves → DATA then CLOSE in the journal: each fact once, none ignored by the registry', async () => {
+    const t = await serve((req, res) => {
+      res.writeHead(200);
+      res.write(Buffer.alloc(16 * 1024), () => t.instrumentation.connectionOf(req)!.progress(16 * 1024));
+    });
+    const c = await rawClient(t.port);
+    c.write(GET());
+    await waitFor(() => t.registry.list().some((entry) => entry.state === 'streaming'), 'the progress');
+    c.destroy();
+    await waitForReleases(t, 1);
+    expect(t.releases[0]).toMatchObject({ outcome: 'closed', event: { type: 'CLOSE' } });
+    expect(t.releases[0]!.journal.map((j) => j.event.type)).toEqual(['DATA', 'CLOSE']);
+    expect(t.registry.stats().ignoredEvents).toBe(0);
+  });
+
+  it('connection.fail() before headers answers 503 with Connection: close, so the client does not reuse the socket', async () => {
+    const t = await serve((req) => t.instrumentation.connectionOf(req)!.fail('timeout'));
+    const r = await get(t.port, '/', { headers: { connection: 'keep-alive' } });
+    expect(r.status).toBe(503);
+    expect(r.headers.connection).toBe('close');
+    await waitForReleases(t, 1);
+    expect(t.releases[0]).toMatchObject({ outcome: 'errored', event: { type: 'ERROR', reason: 'timeout' } });
+  });
+
+  it("track(req, res, { registry, meta }) on a plain server: transport http1, the meta kept; an explicit transport (TLS ended by a proxy) wins over the socket's", async () => {
+    const registry = createRegistry<{ path: string }>();
+    const released: ReleasedConnection<{ path: string }>[] = [];
+    registry.onRelease((c) => released.push(c));
+    const server = http.createServer((req, res) => {
+      if (req.url === '/proxied') track(req, res, { registry, transport: 'https' });
+      else track(req, res, { registry, meta: { path: req.url! } });
+      res.end('ok');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as import('node:net').AddressInfo).port;
+      await get(port, '/report');
+      await get(port, '/proxied');
+      await waitFor(() => released.length === 2, 'releases');
+      expect(released[0]).toMatchObject({ transport: 'http1', meta: { path: '/report' }, outcome: 'finished' });
+      expect(released[1]).toMatchObject({ transport: 'https', meta: undefined, outcome: 'finished' });
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
+
 describe('HTTP/1: attaching late (fact 15)', () => {
   it('after end() but before finish: released at its own finish, not at attach time', async () => {
     const registry = createRegistry();
@@ -321,6 +389,34 @@ describe('HTTP/1: attaching late (fact 15)', () => {
       expect(stateAtAttach).toBe('open');
       await waitFor(() => released.length === 1, 'release');
       expect(released).toEqual(['finished']);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('a pipelined response still queued when its socket died, tracked only then → released at once as closed', async () => {
+    const registry = createRegistry();
+    const released: ReleasedConnection[] = [];
+    registry.onRelease((c) => released.push(c));
+    let queued: [http.IncomingMessage, http.ServerResponse] | undefined;
+    const server = http.createServer((req, res) => {
+      if (req.url === '/queued') queued = [req, res];
+      // the head of the queue is never answered
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const c = await rawClient((server.address() as import('node:net').AddressInfo).port);
+      c.write(GET('/head') + GET('/queued'));
+      await waitFor(() => queued !== undefined, 'the queued request');
+      const [req, res] = queued!;
+      c.destroy();
+      await waitFor(() => req.socket.closed, 'the socket to close');
+      await new Promise((r) => setImmediate(r)); // whatever Node emits on the response for it has run
+      track(req, res, { registry });
+      expect(released).toHaveLength(1);
+      expect(released[0]!.outcome).toBe('closed');
+      expect(queuedDeathReasons).toContain((released[0]!.event as { reason: string }).reason);
     } finally {
       server.closeAllConnections();
       server.close();

@@ -185,6 +185,26 @@ describe('HTTP/2 over a real 127.0.0.1 socket', () => {
     }
   });
 
+  it('server session.destroy(error) by the application with a stream in flight → errored (destroyed), with that error', async () => {
+    const t = await startHttp2({
+      stream: (stream) => {
+        stream.on('error', () => {});
+        stream.respond({ ':status': 200 });
+        stream.write(FIRST_CHUNK, () => setTimeout(() => stream.session!.destroy(Object.assign(new Error('backend gone'), { code: 'EBACKEND' })), 10));
+      },
+    });
+    t.server.on('session', (s) => s.on('error', () => {}));
+    const session = await h2connect(t.port);
+    try {
+      await h2request(session);
+      await waitForReleases(t, 1);
+      expect(t.releases[0]).toMatchObject({ outcome: 'errored', event: { type: 'ERROR', reason: 'destroyed', error: { message: 'backend gone', code: 'EBACKEND' } } });
+    } finally {
+      await h2close(session);
+      await t.close();
+    }
+  });
+
   it('connectionOf(req), connectionOf(res) and connectionOf(req.stream) give the same handle in a compat handler', async () => {
     const seen: { req?: Connection; res?: Connection; stream?: Connection; fromInstrumentation?: Connection } = {};
     const t = await startHttp2({

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRegistry, type ReleasedConnection } from '@lifeline/core';
-import { instrument } from '../src/index.js';
+import { instrument, track } from '../src/index.js';
 import { waitFor } from './helpers/server.js';
 
 // A self-signed certificate for 127.0.0.1, made for these tests only (valid 100 years).
@@ -44,6 +44,27 @@ describe('HTTPS (instrument on an https.Server)', () => {
     expect(body).toBe('secure');
     await waitFor(() => t.releases.length === 1, 'release');
     expect(t.releases[0]).toMatchObject({ transport: 'https', outcome: 'finished' });
+  });
+
+  it('track(req, res, { registry, meta }) without instrument: transport https, the meta kept', async () => {
+    const registry = createRegistry<{ path: string }>();
+    const releases: ReleasedConnection<{ path: string }>[] = [];
+    registry.onRelease((c) => releases.push(c));
+    server = https.createServer({ key, cert }, (req, res) => {
+      track(req, res, { registry, meta: { path: req.url! } });
+      res.end('secure');
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      https
+        .get({ host: '127.0.0.1', port: (server!.address() as AddressInfo).port, path: '/report', ca: cert, agent: false }, (res) => {
+          res.resume();
+          res.on('end', resolve);
+        })
+        .on('error', reject);
+    });
+    await waitFor(() => releases.length === 1, 'release');
+    expect(releases[0]).toMatchObject({ transport: 'https', meta: { path: '/report' }, outcome: 'finished' });
   });
 
   it('a client that leaves mid-body over TLS → closed', async () => {

@@ -1,6 +1,6 @@
 // Two installed copies of the package (two versions in one node_modules tree, or a bundled and an
 // unbundled one) must agree on which object is a request's connection and on which errors are whose.
-import { describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import * as core from '@lifeline/core';
 import * as first from '../src/index.js';
 import { rawClient, startHttp1, waitFor, waitForReleases } from './helpers/server.js';
@@ -12,8 +12,14 @@ async function secondCopy() {
 }
 
 describe('two installed copies of the package', () => {
+  // Evaluated once, before the tests (not inside one): under pnpm test:mutation the adapter's
+  // module-level code then stays static (see vitest.mutation.config.ts).
+  let second: Awaited<ReturnType<typeof secondCopy>>;
+  beforeAll(async () => {
+    second = await secondCopy();
+  });
+
   it("the second copy's connectionOf finds the connection the first copy tracks, and its error classes recognise the first copy's abort reason", async () => {
-    const second = await secondCopy();
     // Without this the test would prove nothing: the copies must be distinct modules.
     expect(second.adapter.connectionOf).not.toBe(first.connectionOf);
     expect(second.adapter.ConnectionClosedError).not.toBe(first.ConnectionClosedError);
@@ -45,7 +51,6 @@ describe('two installed copies of the package', () => {
   });
 
   it("the second copy's wrapHandler records a handler failure on the first copy's connection", async () => {
-    const second = await secondCopy();
     const t = await startHttp1(
       second.adapter.wrapHandler(
         () => {
