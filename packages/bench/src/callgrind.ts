@@ -1,13 +1,11 @@
 /**
  * Valgrind's callgrind, as the instruction count section uses it: whether it
  * is installed, the command that runs a server child under it with
- * instrumentation off, `callgrind_control` to switch it on, zero the counters
- * and dump them, and the reading of a dump's per-thread files (the total
- * instructions of every thread, and of the main thread alone).
+ * instrumentation off, and `callgrind_control` to switch it on, zero the
+ * counters and read them per thread (no dump files: `-e` prints them).
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, rm } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -39,34 +37,19 @@ export async function findCallgrind(): Promise<Callgrind | undefined> {
 
 /**
  * The wrapper that runs node under callgrind: nothing counted until `instrumentation on`
- * (start-up and warm-up run at valgrind's uninstrumented speed), one output file per thread
- * and dump in `dir`, valgrind's own messages in `dir/valgrind.log`.
+ * (start-up and warm-up run at valgrind's uninstrumented speed), counters kept per thread,
+ * valgrind's own messages in `dir/valgrind.log` and its dump at exit in `dir` (never read).
  */
 export function callgrindWrapper(cg: Callgrind, dir: string): string[] {
   return [cg.valgrind, '--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${join(dir, 'cg.%p')}`, `--log-file=${join(dir, 'valgrind.log')}`];
 }
 
-/** `callgrind_control <args> <pid>`: `-i on`, `-z` (zero), `-d` (dump). Resolves once valgrind has done it. */
+/** `callgrind_control <args> <pid>`: `-i on`, `-z` (zero the counters). Resolves once valgrind has done it. */
 export async function callgrindControl(cg: Callgrind, pid: number, args: readonly string[]): Promise<void> {
   await run(cg.control, [...args, String(pid)], { timeout: 120_000 });
 }
 
-/**
- * The dump and thread numbers of a per-thread dump file (`cg.<pid>.<dump>-<thread>`, as
- * {@link callgrindWrapper} names them); undefined for other files, such as the final one at exit (`cg.<pid>-<thread>`).
- */
-export function dumpFileOf(name: string): { readonly dump: number; readonly thread: number } | undefined {
-  const match = /^cg\.\d+\.(\d+)-(\d+)$/.exec(name);
-  return match === null ? undefined : { dump: Number(match[1]), thread: Number(match[2]) };
-}
-
-/** A callgrind output file's total instructions (its `summary:` line, else `totals:`); undefined when it has neither. */
-export function totalOf(text: string): number | undefined {
-  const match = /^summary:\s*(\d+)/m.exec(text) ?? /^totals:\s*(\d+)/m.exec(text);
-  return match === null ? undefined : Number(match[1]);
-}
-
-export interface DumpTotals {
+export interface Counters {
   /** Instructions of every thread of the process. */
   readonly total: number;
   /** Instructions of thread 1, the main thread (JavaScript, the event loop). */
@@ -75,23 +58,20 @@ export interface DumpTotals {
   readonly threads: Readonly<Record<number, number>>;
 }
 
-/** Adds up one dump's per-thread totals. Throws when a file has no total, or the main thread is missing. */
-export function sumDump(files: readonly { readonly thread: number; readonly text: string }[]): DumpTotals {
+/**
+ * Reads `callgrind_control -e` output: one `Th <n> <count>` line per thread (with
+ * `--separate-threads=yes`), counts with thousands separators. Throws when the main thread's line is missing.
+ */
+export function parseCounters(output: string): Counters {
   const threads: Record<number, number> = {};
-  for (const { thread, text } of files) {
-    const total = totalOf(text);
-    if (total === undefined) throw new Error(`callgrind dump of thread ${thread} has no summary or totals line`);
-    threads[thread] = total;
-  }
+  for (const match of output.matchAll(/^\s*Th\s+(\d+)\s+([\d,]+)\s*$/gm)) threads[Number(match[1])] = Number(match[2]!.replaceAll(',', ''));
   const main = threads[1];
-  if (main === undefined) throw new Error('callgrind dump has no file for thread 1 (the main thread)');
+  if (main === undefined) throw new Error(`callgrind_control -e printed no count for thread 1 (the main thread): ${JSON.stringify(output.slice(0, 300))}`);
   return { total: Object.values(threads).reduce((a, b) => a + b, 0), main, threads };
 }
 
-/** Reads dump number `dump` from `dir` (every thread's file), then deletes those files. */
-export async function readDump(dir: string, dump: number): Promise<DumpTotals> {
-  const names = (await readdir(dir)).filter((name) => dumpFileOf(name)?.dump === dump);
-  const files = await Promise.all(names.map(async (name) => ({ thread: dumpFileOf(name)!.thread, text: await readFile(join(dir, name), 'utf8') })));
-  await Promise.all(names.map((name) => rm(join(dir, name))));
-  return sumDump(files);
+/** The instructions each thread executed since instrumentation went on or the last `-z`, without writing a dump. */
+export async function readCounters(cg: Callgrind, pid: number): Promise<Counters> {
+  const { stdout } = await run(cg.control, ['-e', String(pid)], { timeout: 120_000 });
+  return parseCounters(stdout);
 }

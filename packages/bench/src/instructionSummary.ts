@@ -12,7 +12,7 @@ import type { TargetResult } from './summary.js';
 export const IR_SCENARIOS = ['hello', 'h2core'] as const;
 export type IrScenario = (typeof IR_SCENARIOS)[number];
 
-/** One measured window of one server process: instructions between `zero` and `dump`. */
+/** One measured window of one server process: instructions between zeroing the counters and reading them. */
 export interface IrWindow {
   readonly requests: number;
   /** Every thread of the process (main, V8's helpers for GC and compiling, libuv's). */
@@ -34,6 +34,8 @@ export interface IrSample {
   /** Whether the last two settle windows agreed within the tolerance (else the settle window limit ended it). */
   readonly settled: boolean;
   readonly windows: readonly IrWindow[];
+  /** Wall time of each phase: start under valgrind, warm-up, settle windows, measured windows. */
+  readonly seconds: { readonly start: number; readonly warmup: number; readonly settle: number; readonly measured: number };
 }
 
 /** Median over a sample's windows of instructions per request: every thread (`total`) and the main thread alone. */

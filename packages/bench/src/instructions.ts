@@ -11,7 +11,8 @@
  * (the switch itself leaves a transient of a few thousand requests: V8's
  * timing-driven GC and compiler heuristics meet a suddenly slower process),
  * then measure `windows` windows of `requests` requests: zero the counters,
- * load, wait until every response finished (the child's `end`), dump. A
+ * load, wait until every response finished (the child's `end`), read the
+ * per-thread counters (`callgrind_control -e`). A
  * process's figure is the median of its windows. Every round starts a fresh
  * process per mode, in shuffled order, `jobs` at a time.
  *
@@ -26,7 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { callgrindControl, callgrindWrapper, readDump, type Callgrind } from './callgrind.js';
+import { callgrindControl, callgrindWrapper, readCounters, type Callgrind } from './callgrind.js';
 import { benchConfig, type ScenarioConfig } from './config.js';
 import { loadWindow, startLoad, type LoadChild, type LoadShape } from './cpuPerRequest.js';
 import { IR_SCENARIOS, type IrSample, type IrScenario, type IrWindow } from './instructionSummary.js';
@@ -147,20 +148,27 @@ async function measureProcess(ctx: Context, round: number, scenario: IrScenario,
   const { scenario: loadScenario, shape } = LOADS[scenario];
   const dir = await mkdtemp(join(ctx.tempDir, `${scenario}-${mode}-`));
   const label = `round ${round + 1} ${scenario} ${mode}`;
+  let mark = performance.now();
+  const lap = () => {
+    const now = performance.now();
+    const seconds = (now - mark) / 1000;
+    mark = now;
+    return Math.round(seconds * 10) / 10;
+  };
   const child = await startUnderCallgrind(ctx, scenario, mode, dir);
-  let dumps = 0;
-  /** zero → window → dump, read back. */
+  const startSeconds = lap();
+  /** zero → window → read the counters. */
   const countedWindow = async (what: string): Promise<IrWindow> => {
     await callgrindControl(ctx.cg, child.pid, ['-z']);
     const w = await loadWindow(child, ctx.load, loadScenario, shape, sc.requests, ctx.warnings, `${label} ${what}`, deadlineFor(sc.requests));
-    await callgrindControl(ctx.cg, child.pid, ['-d']);
-    const totals = await readDump(dir, ++dumps);
+    const totals = await readCounters(ctx.cg, child.pid);
     return { requests: w.requests, total: totals.total, main: totals.main, gcCount: w.gcCount ?? 0 };
   };
   try {
     for (let sent = 0; sent < sc.warmup; sent += sc.warmupChunk) {
       await loadWindow(child, ctx.load, loadScenario, shape, Math.min(sc.warmupChunk, sc.warmup - sent), ctx.warnings, `${label} warm-up`, deadlineFor(sc.warmupChunk));
     }
+    const warmupSeconds = lap();
     await callgrindControl(ctx.cg, child.pid, ['-i', 'on']);
     const settle: number[] = [];
     let settled = false;
@@ -172,9 +180,11 @@ async function measureProcess(ctx: Context, round: number, scenario: IrScenario,
       settled = previous !== undefined && Math.abs(perRequest - previous) <= sc.settleTolerance * previous;
     }
     if (!settled && sc.settleMaxWindows > 1) ctx.warnings.push(`${label}: settle windows still moved more than ${sc.settleTolerance * 100}% after ${settle.length} windows (${settle.map((x) => Math.round(x)).join(', ')} Ir/req)`);
+    const settleSeconds = lap();
     const windows: IrWindow[] = [];
     for (let k = 0; k < sc.windows; k++) windows.push(await countedWindow(`window ${k + 1}`));
-    return { round, scenario, mode, node: ctx.node.version, settle, settled, windows };
+    const seconds = { start: startSeconds, warmup: warmupSeconds, settle: settleSeconds, measured: lap() };
+    return { round, scenario, mode, node: ctx.node.version, settle, settled, windows, seconds };
   } finally {
     await ctx.load.call('forget', { port: child.port });
     await child.stop();
@@ -219,7 +229,11 @@ export async function measureInstructions(
           const sample = await measureProcess(ctx, round, scenario, mode);
           samples.push(sample);
           const per = sample.windows.map((w) => Math.round(w.total / w.requests).toLocaleString('en-US'));
-          log(`round ${round + 1}/${config.rounds} ${scenario} ${mode}: ${per.join(' / ')} Ir/req (${sample.settle.length} settle windows)`);
+          const t = sample.seconds;
+          log(
+            `round ${round + 1}/${config.rounds} ${scenario} ${mode}: ${per.join(' / ')} Ir/req; ${sample.settle.length} settle windows; ` +
+              `seconds: start ${t.start}, warm-up ${t.warmup}, settle ${t.settle}, measured ${t.measured}`,
+          );
         });
         log(`round ${round + 1}/${config.rounds} done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
       }

@@ -71,7 +71,7 @@ function tables(r: InstructionsResults): Table[] {
 }
 
 const NOTE =
-  'Ir: instructions executed, counted by valgrind callgrind across the window (zero, load, every response finished, dump); ' +
+  'Ir: instructions executed, counted by valgrind callgrind across the window (zero, load, every response finished, read the counters); ' +
   "all threads = main thread + V8's GC and compiler helpers + libuv's. A process's figure is the median of its windows; Δ is per round against " +
   'the bare process of the same round. A target is met only when its whole 95% interval is on the right side of the bound.';
 
