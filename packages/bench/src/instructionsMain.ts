@@ -12,13 +12,16 @@ import { judgeInstructions, summarizeInstructions } from './instructionSummary.j
 import { renderInstructionsText, writeInstructionsResults, type InstructionsResults } from './instructionsReport.js';
 import { findNode, type NodeBinary } from './nodes.js';
 
-const USAGE = 'usage: pnpm bench:instructions [--full | --smoke] [--node <major or version of the server, default 24>]';
+const USAGE = 'usage: pnpm bench:instructions [--full | --smoke] [--rounds <n>] [--node <major or version of the server, default 24>]';
 const args = process.argv.slice(2);
 const full = args.includes('--full');
 const smoke = args.includes('--smoke');
-const nodeArg = args.includes('--node') ? args[args.indexOf('--node') + 1] : undefined;
-const unknown = args.filter((a, i) => !['--full', '--smoke', '--node'].includes(a) && args[i - 1] !== '--node');
-if (unknown.length > 0 || (full && smoke) || (args.includes('--node') && nodeArg === undefined)) {
+const valueOf = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
+const nodeArg = valueOf('--node');
+const roundsArg = valueOf('--rounds');
+const unknown = args.filter((a, i) => !['--full', '--smoke', '--node', '--rounds'].includes(a) && !['--node', '--rounds'].includes(args[i - 1]!));
+const badRounds = roundsArg !== undefined && !(Number.isInteger(Number(roundsArg)) && Number(roundsArg) >= 1);
+if (unknown.length > 0 || (full && smoke) || (args.includes('--node') && nodeArg === undefined) || (args.includes('--rounds') && (roundsArg === undefined || badRounds))) {
   console.error(`unknown argument(s): ${unknown.join(' ')}\n${USAGE}`);
   process.exit(2);
 }
@@ -42,7 +45,8 @@ if (nodeArg !== undefined && node.path === process.execPath && !process.version.
   console.error(`node ${nodeArg} not found (pnpm test:node --install-only unpacks the pinned versions)`);
   process.exit(2);
 }
-const config = smoke ? smokeInstructionsConfig(instructionsConfig(false)) : instructionsConfig(full);
+const sized = smoke ? smokeInstructionsConfig(instructionsConfig(false)) : instructionsConfig(full);
+const config = roundsArg === undefined ? sized : { ...sized, rounds: Number(roundsArg) };
 log(`${full ? 'full' : smoke ? 'smoke (numbers meaningless)' : 'quick'} run: ${config.rounds} rounds, servers on node ${node.version} under ${cg.version}, ${config.jobs} at a time`);
 
 try {
