@@ -138,7 +138,12 @@ export async function forkChild<C extends { [K in keyof C]: { args: unknown; res
         const id = nextId++;
         pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
         const request = { id, cmd, args: args ?? {} };
-        child.send(request);
+        // With a callback, a channel that closed (the child died) rejects this call instead of emitting an unhandled 'error'.
+        child.send(request, (error) => {
+          if (error === null) return;
+          pending.delete(id);
+          reject(new Error(`${options.name} child: ${cmd} not sent (${error.message}); exit code ${child.exitCode}, signal ${child.signalCode}`));
+        });
       });
     },
     async stop() {
