@@ -112,9 +112,11 @@ export interface LoadShape {
   readonly pipeline: number;
   /** HTTP/2 only: streams in flight per session (then `connections` counts sessions). */
   readonly streams: number;
+  /** HTTP/2 only: refill a session once all its streams ended (see `H2LoadOptions.wholeBatches`). */
+  readonly wholeBatches?: boolean;
 }
 
-/** One begin → N requests (sent by the load child) → end window. */
+/** One begin → N requests (sent by the load child) → end window; the load gives up after `deadlineMs`. */
 export async function loadWindow(
   child: ServerChild,
   load: LoadChild,
@@ -123,11 +125,11 @@ export async function loadWindow(
   count: number,
   warnings: string[],
   label: string,
+  deadlineMs = 30_000 + count * 2,
 ): Promise<Window> {
   await child.call('begin');
-  const deadlineMs = 30_000 + count * 2;
   const result = scenario.http2
-    ? await load.call('http2', { port: child.port, path: scenario.path, count, sessions: shape.connections, streams: shape.streams, deadlineMs })
+    ? await load.call('http2', { port: child.port, path: scenario.path, count, sessions: shape.connections, streams: shape.streams, wholeBatches: shape.wholeBatches, deadlineMs })
     : await load.call('http1', {
         port: child.port,
         path: scenario.path,

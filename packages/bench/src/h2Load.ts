@@ -19,6 +19,13 @@ export interface H2LoadOptions {
   readonly sessions: number;
   /** Concurrent streams per session. */
   readonly streams: number;
+  /**
+   * Refill a session only once all its streams have ended, so the server always reads whole
+   * batches of `streams` requests, whatever its speed relative to the load (the instruction
+   * count section: a server under valgrind is slow, and ragged refills change its work per
+   * stream from one window to the next). Off by default: streams are refilled as they end.
+   */
+  readonly wholeBatches?: boolean;
   readonly deadlineMs: number;
 }
 
@@ -182,7 +189,7 @@ export async function runH2Load(o: H2LoadOptions): Promise<RawLoadResult> {
         unacknowledged = 0;
       }
       if (replies.length > 0) socket.write(Buffer.concat(replies));
-      if (ended > 0 || outstanding === 0) fill();
+      if (o.wholeBatches ? outstanding === 0 : ended > 0 || outstanding === 0) fill();
     };
     const onClose = () => {
       if (outstanding > 0) fail(`session closed with ${outstanding} streams outstanding`);

@@ -51,7 +51,7 @@ export interface Results {
   readonly targets: readonly TargetResult[];
 }
 
-type Table = { title: string; head: string[]; rows: string[][]; align?: ('l' | 'r')[] };
+export type Table = { title: string; head: string[]; rows: string[][]; align?: ('l' | 'r')[] };
 
 /** One table per scenario and server node: µs per request, the paired ratio and Δ against bare, GC and load cost. */
 function cpuTables(summary: readonly CpuSummary[], c: BenchConfig): Table[] {
@@ -194,7 +194,8 @@ export function renderExporterCost(r: ExporterCostResult): string {
   return renderTable(exporterCostTable(r)).join('\n');
 }
 
-function renderTable(t: Table): string[] {
+/** A table as aligned plain-text lines, its title first and a blank line last. */
+export function renderTable(t: Table): string[] {
   const widths = t.head.map((h, i) => Math.max(h.length, ...t.rows.map((row) => (row[i] ?? '').length)));
   const cell = (s: string, i: number) => (t.align?.[i] === 'r' ? s.padStart(widths[i]!) : s.padEnd(widths[i]!));
   return [t.title, t.head.map(cell).join('  '), widths.map((w) => '─'.repeat(w)).join('  '), ...t.rows.map((row) => row.map(cell).join('  ').trimEnd()), ''];
@@ -237,14 +238,19 @@ export function renderMarkdown(r: Results): string {
     '',
   ];
   const esc = (s: string) => s.replaceAll('|', '\\|');
-  for (const t of tables(r)) {
-    lines.push(`## ${t.title}`, '', `| ${t.head.map(esc).join(' | ')} |`, `| ${t.head.map((_, i) => (t.align?.[i] === 'r' ? '---:' : '---')).join(' | ')} |`);
-    for (const row of t.rows) lines.push(`| ${row.map(esc).join(' | ')} |`);
-    lines.push('');
-  }
+  for (const t of tables(r)) lines.push(...renderMarkdownTable(t));
   lines.push(GC_NOTE, '', '## Modes', '', ...Object.entries(MODE_DESCRIPTIONS).map(([m, d]) => `- \`${m}\`: ${esc(d)}`), '');
   lines.push('## HTTP/2 modes (h2core, h2compat)', '', ...Object.entries(H2_MODE_DESCRIPTIONS).map(([m, d]) => `- \`${m}\`: ${esc(d)}`), '');
   return lines.join('\n');
+}
+
+/** A table as markdown lines: a `##` title, the table, a blank line. */
+export function renderMarkdownTable(t: Table): string[] {
+  const esc = (s: string) => s.replaceAll('|', '\\|');
+  const lines = [`## ${t.title}`, '', `| ${t.head.map(esc).join(' | ')} |`, `| ${t.head.map((_, i) => (t.align?.[i] === 'r' ? '---:' : '---')).join(' | ')} |`];
+  for (const row of t.rows) lines.push(`| ${row.map(esc).join(' | ')} |`);
+  lines.push('');
+  return lines;
 }
 
 export async function writeResults(r: Results, dir: URL): Promise<void> {

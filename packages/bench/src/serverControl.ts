@@ -68,6 +68,16 @@ export interface ForkOptions {
   /** The node binary; the parent's own by default. */
   readonly node?: string;
   readonly flags?: readonly string[];
+  /** Node flags that come before `flags`: by default the ones that load the TypeScript sources (tsx) and expose gc(). */
+  readonly baseFlags?: readonly string[];
+  /**
+   * A command that runs node, with its arguments (e.g. valgrind and its options): the child is then
+   * `wrapper... node flags... script args...`, unpinned. The wrapper must exec node in its own process
+   * (as valgrind and taskset do), so that the child's pid is node's.
+   */
+  readonly wrapper?: readonly string[];
+  /** How long the child may take to send its `ready` message; 30 s by default. */
+  readonly readyTimeoutMs?: number;
 }
 
 export async function forkChild<C extends { [K in keyof C]: { args: unknown; result: unknown } }>(
@@ -77,11 +87,18 @@ export async function forkChild<C extends { [K in keyof C]: { args: unknown; res
   options: ForkOptions,
 ): Promise<Child<C>> {
   const node = options.node ?? process.execPath;
-  const flags = [...NODE_FLAGS, ...(options.flags ?? [])];
+  const flags = [...(options.baseFlags ?? NODE_FLAGS), ...(options.flags ?? [])];
+  // fork runs `execPath ...execArgv script ...args`: with taskset as execPath, node is started by taskset on that core.
+  const [wrapper, ...wrapperArgs] = options.wrapper ?? [];
+  const command =
+    wrapper !== undefined
+      ? { execPath: wrapper, execArgv: [...wrapperArgs, node, ...flags] }
+      : pinning.pinned
+        ? { execPath: TASKSET, execArgv: ['-c', String(options.core), node, ...flags] }
+        : { execPath: node, execArgv: flags };
   const child = fork(script, args, {
     cwd: PACKAGE_DIR,
-    // fork runs `execPath ...execArgv script ...args`: with taskset as execPath, node is started by taskset on that core.
-    ...(pinning.pinned ? { execPath: TASKSET, execArgv: ['-c', String(options.core), node, ...flags] } : { execPath: node, execArgv: flags }),
+    ...command,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   live.add(child);
@@ -91,7 +108,8 @@ export async function forkChild<C extends { [K in keyof C]: { args: unknown; res
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   let nextId = 1;
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${options.name} child not ready within 30 s`)), 30_000);
+    const readyMs = options.readyTimeoutMs ?? 30_000;
+    const timer = setTimeout(() => reject(new Error(`${options.name} child not ready within ${readyMs / 1000} s`)), readyMs);
     child.on('message', (message: Ready | Reply) => {
       if ('ready' in message) {
         clearTimeout(timer);
@@ -120,7 +138,12 @@ export async function forkChild<C extends { [K in keyof C]: { args: unknown; res
         const id = nextId++;
         pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
         const request = { id, cmd, args: args ?? {} };
-        child.send(request);
+        // With a callback, a channel that closed (the child died) rejects this call instead of emitting an unhandled 'error'.
+        child.send(request, (error) => {
+          if (error === null) return;
+          pending.delete(id);
+          reject(new Error(`${options.name} child: ${cmd} not sent (${error.message}); exit code ${child.exitCode}, signal ${child.signalCode}`));
+        });
       });
     },
     async stop() {
