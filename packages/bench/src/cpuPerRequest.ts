@@ -26,8 +26,8 @@ export interface CpuSample {
   readonly scenario: ScenarioName;
   readonly cpuUsPerRequest: number;
   /**
-   * The bare server's CPU per request in the windows it ran alongside this mode (loaded at the same
-   * time, on the same core): the baseline this mode's Δ and ratio are taken against. Absent for bare.
+   * The bare server's CPU per request in the windows that ran at the same time as this mode's (on the
+   * same core): the baseline this mode's Δ and ratio are taken against. Absent for bare.
    */
   readonly partnerBareUsPerRequest?: number;
   readonly requests: number;
@@ -219,9 +219,11 @@ async function measureKind(
       const shape = sc.http2 ? config.http2Load : config.http1Load;
       const label = (mode: ModeName) => `node ${nodeVersion} round ${round + 1} ${mode} ${scenario}`;
       for (const mode of shuffled(modes, random)) await warmUp(servers.get(mode)!, load, sc, shape, warnings, label(mode));
-      // The round's N requests per mode are sent in slices; each slice visits every mode once, in a new random order,
-      // and loads it at the same time as the bare server: both on core 1, so whatever the machine does during the
-      // window (another tenant, a host interrupt, frequency) hits the pair alike and cancels in their difference.
+      // The round's N requests per mode are sent in slices; in each slice every mode's window runs at the same
+      // time, all servers on core 1: whatever the machine does meanwhile (another tenant, a host interrupt, the
+      // clock) hits them alike and cancels in each mode's difference with bare. Every server also idles alike
+      // between slices. (Pairing each mode with one always-busy bare server instead made a second bare process
+      // cost 3 µs more than the first: an idle server's next window is dearer.)
       const emptyTotals = () => ({ cpuUs: 0, systemUs: 0, mainUserUs: 0, mainSystemUs: 0, hasMain: true, gcCount: 0, closesWithError: 0, loadCpuUs: 0, gcUs: 0, requests: 0, aborted: 0, loadMs: 0 });
       const totals = new Map(modes.map((mode) => [mode, emptyTotals()]));
       /** Per mode: bare's windows run alongside it. */
@@ -242,19 +244,16 @@ async function measureKind(
         t.aborted += w.aborted;
         t.loadMs += w.loadMs;
       };
-      const bare = servers.get('bare')!;
       for (let slice = 0; slice < config.slices; slice++) {
         const count = Math.round((sc.requests * (slice + 1)) / config.slices) - Math.round((sc.requests * slice) / config.slices);
-        for (const mode of shuffled(modes, random)) {
-          if (mode === 'bare') continue;
-          const [w, b] = await Promise.all([
-            loadWindow(servers.get(mode)!, load, sc, shape, count, warnings, label(mode)),
-            loadWindow(bare, load, sc, shape, count, warnings, `${label('bare')} (alongside ${mode})`),
-          ]);
-          add(totals.get(mode)!, w);
-          add(totals.get('bare')!, b);
-          add(partners.get(mode)!, b);
-        }
+        const order = shuffled(modes, random);
+        const windows = await Promise.all(order.map((mode) => loadWindow(servers.get(mode)!, load, sc, shape, count, warnings, label(mode))));
+        const bareWindow = windows[order.indexOf('bare')]!;
+        order.forEach((mode, i) => {
+          // The load child's CPU time covers every window of the slice at once: each mode is given an equal share.
+          add(totals.get(mode)!, { ...windows[i]!, loadCpuUs: (windows[i]!.loadCpuUs ?? 0) / order.length });
+          if (mode !== 'bare') add(partners.get(mode)!, bareWindow);
+        });
       }
       for (const [mode, t] of totals) {
         if (t.closesWithError > 0) warnings.push(`${label(mode)}: ${t.closesWithError} server sockets closed with an error (a reset) for ${t.aborted} aborting clients`);
