@@ -8,22 +8,12 @@ import type { InstructionsConfig } from './instructions.js';
 import { signedIr, type IrSample, type IrSummary } from './instructionSummary.js';
 import { H2_MODE_DESCRIPTIONS } from './h2Modes.js';
 import { MODE_DESCRIPTIONS } from './modes.js';
-import { renderMarkdownTable, renderTable, type Table } from './report.js';
+import { renderMarkdownTable, renderTable, type Environment, type Table } from './report.js';
 import type { TargetResult } from './summary.js';
 
 export interface InstructionsResults {
-  readonly environment: {
-    readonly node: string;
-    readonly serverNode: string;
-    readonly valgrind: string;
-    readonly cpuModel: string;
-    readonly cores: number;
-    readonly date: string;
-    readonly command: string;
-    readonly loadAverageStart: readonly number[];
-    readonly loadAverageEnd: readonly number[];
-    readonly durationSeconds: number;
-  };
+  /** The CPU section's environment fields, with valgrind's version in place of the core pinning. */
+  readonly environment: Omit<Environment, 'pinning'> & { readonly valgrind: string };
   readonly config: InstructionsConfig;
   readonly summary: readonly IrSummary[];
   readonly samples: readonly IrSample[];
