@@ -7,8 +7,10 @@
 import { PerformanceObserver } from 'node:perf_hooks';
 
 export interface CpuReading {
+  /** CPU microseconds in the window, all threads of the process (GC helpers included). */
   readonly userUs: number;
   readonly systemUs: number;
+  /** Main-thread GC pauses in the window (perf_hooks 'gc' entries): their total and count. */
   readonly gcUs: number;
   readonly gcCount: number;
   /** The main thread alone (no JIT compiler or GC helper threads); undefined where Node lacks `process.threadCpuUsage`. */

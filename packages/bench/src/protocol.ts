@@ -3,6 +3,7 @@
  * Kept in one place so both sides agree on names and reply shapes; the
  * parent sends `{ id, cmd, ... }` and the child answers `{ id, ok, result }`.
  */
+import type { CpuReading } from './cpuWindow.js';
 
 /** URL paths the server child routes on; the same in every mode. */
 export const PATHS = {
@@ -48,16 +49,8 @@ export interface Commands {
 }
 export type CommandName = keyof Commands;
 
-export interface WindowResult {
-  /** CPU microseconds in the window, all threads of the process (GC helpers included). */
-  readonly userUs: number;
-  readonly systemUs: number;
-  /** Main-thread GC pauses in the window (perf_hooks 'gc' entries): their total and count. */
-  readonly gcUs: number;
-  readonly gcCount: number;
-  /** The main thread's own CPU microseconds (`process.threadCpuUsage()`); absent on Node 20. */
-  readonly mainUserUs?: number;
-  readonly mainSystemUs?: number;
+/** A window's CPU reading (see cpuWindow.ts) and what the server saw in it. */
+export interface WindowResult extends CpuReading {
   readonly requests: number;
   readonly closes: number;
   /** Of those, the ones that closed with an error (ECONNRESET and the like). */
