@@ -10,7 +10,7 @@
  * Sessions are reused across windows until `forgetH2`.
  */
 import { connect, type Socket } from 'node:net';
-import type { RawLoadResult } from './rawLoad.js';
+import { LoadRun, type RawLoadResult } from './rawLoad.js';
 
 export interface H2LoadOptions {
   readonly port: number;
@@ -99,37 +99,18 @@ export function forgetH2(port: number): void {
 }
 
 export async function runH2Load(o: H2LoadOptions): Promise<RawLoadResult> {
-  const started = performance.now();
-  const cpu = process.cpuUsage();
+  const run = new LoadRun();
   const sessions = await pool(o.port, o.sessions);
   const block = requestBlock(o.path);
   const headersFrame = frame(FRAME.HEADERS, END_STREAM | 0x4, 0, block);
   let next = 0;
-  let completed = 0;
-  let failed = 0;
-  let firstError: string | undefined;
-  let active = 0;
-  let finish: () => void = () => {};
-  const done = new Promise<void>((resolve) => (finish = resolve));
-  const fail = (why: string) => {
-    failed++;
-    firstError ??= why;
-  };
-  const cleanups: (() => void)[] = [];
-  const starts: (() => void)[] = [];
 
   for (const session of sessions) {
     const { socket } = session;
     let outstanding = 0;
-    let stopped = false;
     let leftover: Buffer | undefined;
     let unacknowledged = 0;
     const badStatus = new Set<number>();
-    const stop = () => {
-      if (stopped) return;
-      stopped = true;
-      if (--active === 0) finish();
-    };
     const fill = () => {
       const n = Math.min(o.streams - outstanding, o.count - next);
       if (n <= 0) {
@@ -148,8 +129,8 @@ export async function runH2Load(o: H2LoadOptions): Promise<RawLoadResult> {
     };
     const streamEnded = (streamId: number) => {
       outstanding--;
-      if (badStatus.delete(streamId)) fail(`stream ${streamId}: status other than 200`);
-      else completed++;
+      if (badStatus.delete(streamId)) run.fail(`stream ${streamId}: status other than 200`);
+      else run.completed++;
     };
     const onData = (chunk: Buffer) => {
       const buf = leftover === undefined ? chunk : Buffer.concat([leftover, chunk]);
@@ -170,11 +151,11 @@ export async function runH2Load(o: H2LoadOptions): Promise<RawLoadResult> {
         else if (type === FRAME.SETTINGS && (flags & ACK) === 0) replies.push(frame(FRAME.SETTINGS, ACK, 0, Buffer.alloc(0)));
         else if (type === FRAME.PING && (flags & ACK) === 0) replies.push(frame(FRAME.PING, ACK, 0, buf.subarray(payload, payload + 8)));
         else if (type === FRAME.RST_STREAM) {
-          fail(`stream ${streamId} reset with code ${buf.readUInt32BE(payload)}`);
+          run.fail(`stream ${streamId} reset with code ${buf.readUInt32BE(payload)}`);
           outstanding--;
           continue;
         } else if (type === FRAME.GOAWAY) {
-          fail(`GOAWAY with code ${buf.readUInt32BE(payload + 4)}`);
+          run.fail(`GOAWAY with code ${buf.readUInt32BE(payload + 4)}`);
           socket.destroy();
           return;
         }
@@ -192,29 +173,13 @@ export async function runH2Load(o: H2LoadOptions): Promise<RawLoadResult> {
       if (o.wholeBatches ? outstanding === 0 : ended > 0 || outstanding === 0) fill();
     };
     const onClose = () => {
-      if (outstanding > 0) fail(`session closed with ${outstanding} streams outstanding`);
-      failed += outstanding;
+      if (outstanding > 0) run.fail(`session closed with ${outstanding} streams outstanding`);
+      run.failed += outstanding;
       outstanding = 0;
       stop();
     };
-    socket.on('data', onData);
-    socket.on('close', onClose);
-    cleanups.push(() => {
-      socket.off('data', onData);
-      socket.off('close', onClose);
-    });
-    starts.push(fill);
-    active++;
+    const stop = run.connection(socket, onData, onClose, fill);
   }
 
-  const deadline = setTimeout(() => {
-    fail(`deadline of ${o.deadlineMs} ms passed`);
-    forgetH2(o.port);
-  }, o.deadlineMs);
-  for (const start of starts) start();
-  await done;
-  clearTimeout(deadline);
-  for (const c of cleanups) c();
-  const used = process.cpuUsage(cpu);
-  return { completed, aborted: 0, failed, firstError, ms: performance.now() - started, loadCpuUs: used.user + used.system };
+  return run.run(o.deadlineMs, () => forgetH2(o.port));
 }

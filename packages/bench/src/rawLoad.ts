@@ -122,38 +122,77 @@ export function forget(port: number): void {
   pools.delete(port);
 }
 
+/**
+ * The bookkeeping both load drivers (this one and h2Load.ts) share: the run's clock and CPU time, its
+ * counts and first failure, and its connections, each listening until the run ends. The run ends when
+ * every connection has stopped.
+ */
+export class LoadRun {
+  readonly #started = performance.now();
+  readonly #cpu = process.cpuUsage();
+  completed = 0;
+  aborted = 0;
+  failed = 0;
+  firstError: string | undefined;
+  #active = 0;
+  #finish: () => void = () => {};
+  readonly #done = new Promise<void>((resolve) => (this.#finish = resolve));
+  readonly #starts: (() => void)[] = [];
+  readonly #cleanups: (() => void)[] = [];
+
+  fail(why: string): void {
+    this.failed++;
+    this.firstError ??= why;
+  }
+
+  /**
+   * Adds one connection: its `data` and `close` listeners (removed when the run ends) and what sends its
+   * first requests once the run starts. Returns its `stop`, which may be called more than once.
+   */
+  connection(socket: Socket, onData: (chunk: Buffer) => void, onClose: () => void, start: () => void): () => void {
+    socket.on('data', onData);
+    socket.on('close', onClose);
+    this.#cleanups.push(() => {
+      socket.off('data', onData);
+      socket.off('close', onClose);
+    });
+    this.#starts.push(start);
+    this.#active++;
+    let stopped = false;
+    return () => {
+      if (stopped) return;
+      stopped = true;
+      if (--this.#active === 0) this.#finish();
+    };
+  }
+
+  /** Starts every connection (all listeners are on by then) and waits until all have stopped, or the deadline passed. */
+  async run(deadlineMs: number, onDeadline: () => void): Promise<RawLoadResult> {
+    const deadline = setTimeout(() => {
+      this.fail(`deadline of ${deadlineMs} ms passed`);
+      onDeadline();
+    }, deadlineMs);
+    for (const start of this.#starts) start();
+    await this.#done;
+    clearTimeout(deadline);
+    for (const cleanup of this.#cleanups) cleanup();
+    const used = process.cpuUsage(this.#cpu);
+    const { completed, aborted, failed, firstError } = this;
+    return { completed, aborted, failed, firstError, ms: performance.now() - this.#started, loadCpuUs: used.user + used.system };
+  }
+}
+
 export async function runRawLoad(o: RawLoadOptions): Promise<RawLoadResult> {
-  const started = performance.now();
-  const cpu = process.cpuUsage();
+  const run = new LoadRun();
   const sockets = await pool(o.port, o.connections);
   const request = Buffer.from(`GET ${o.path} HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`);
   const abortRequest = Buffer.from(`GET ${o.abortPath} HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`);
   let next = 0;
-  let completed = 0;
-  let aborted = 0;
-  let failed = 0;
-  let firstError: string | undefined;
-  let active = 0;
-  let finish: () => void = () => {};
-  const done = new Promise<void>((resolve) => (finish = resolve));
-  const fail = (why: string) => {
-    failed++;
-    firstError ??= why;
-  };
   const isAbort = (i: number) => o.abortEvery > 0 && i % o.abortEvery === o.abortEvery - 1;
-  const cleanups: (() => void)[] = [];
-  const starts: (() => void)[] = [];
 
   for (const socket of sockets) {
     let outstanding = 0;
     let waitingForAbort = false;
-    let stopped = false;
-    const stop = () => {
-      if (stopped) return;
-      stopped = true;
-      active--;
-      if (active === 0) finish();
-    };
     /** Sends as many requests as the pipeline allows, in one write; an aborting client pauses this connection until it is gone. */
     const fill = () => {
       let batch = 0;
@@ -175,29 +214,22 @@ export async function runRawLoad(o: RawLoadOptions): Promise<RawLoadResult> {
     const counter = new ResponseCounter(
       (ok) => {
         outstanding--;
-        if (ok) completed++;
+        if (ok) run.completed++;
         if (outstanding === 0 || next < o.count) fill();
       },
       (why) => {
-        fail(why);
+        run.fail(why);
         socket.destroy();
       },
     );
     const onData = (chunk: Buffer) => counter.push(chunk);
     const onClose = () => {
-      if (outstanding > 0) fail(`connection closed with ${outstanding} responses outstanding`);
-      failed += outstanding;
+      if (outstanding > 0) run.fail(`connection closed with ${outstanding} responses outstanding`);
+      run.failed += outstanding;
       outstanding = 0;
       if (!waitingForAbort) stop();
     };
-    socket.on('data', onData);
-    socket.on('close', onClose);
-    cleanups.push(() => {
-      socket.off('data', onData);
-      socket.off('close', onClose);
-    });
-    starts.push(fill);
-    active++;
+    const stop = run.connection(socket, onData, onClose, fill);
   }
 
   const aborting = new Set<Socket>();
@@ -216,25 +248,18 @@ export async function runRawLoad(o: RawLoadOptions): Promise<RawLoadResult> {
       socket.destroy();
     };
     socket.on('data', onData);
-    socket.on('error', (error) => fail(`aborting client: ${error.message}`));
+    socket.on('error', (error) => run.fail(`aborting client: ${error.message}`));
     socket.on('close', () => {
       aborting.delete(socket);
-      if (gotData) aborted++;
-      else fail('aborting client received nothing');
+      if (gotData) run.aborted++;
+      else run.fail('aborting client received nothing');
       then();
     });
   }
 
-  const deadline = setTimeout(() => {
-    fail(`deadline of ${o.deadlineMs} ms passed`);
+  // Every listener is on before the first request goes out.
+  return run.run(o.deadlineMs, () => {
     forget(o.port);
     for (const socket of aborting) socket.destroy();
-  }, o.deadlineMs);
-  // Every listener is on before the first request goes out.
-  for (const start of starts) start();
-  await done;
-  clearTimeout(deadline);
-  for (const c of cleanups) c();
-  const used = process.cpuUsage(cpu);
-  return { completed, aborted, failed, firstError, ms: performance.now() - started, loadCpuUs: used.user + used.system };
+  });
 }
