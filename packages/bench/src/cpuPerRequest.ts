@@ -175,8 +175,19 @@ const WARMUP_TOLERANCE = 0.03;
 type ServerKind = 'http1' | 'core' | 'compat';
 const kindOf = (sc: ScenarioConfig): ServerKind => sc.http2 ?? 'http1';
 
-/** Starts one server child of `kind` per mode, all at once. */
-async function startRound(kind: ServerKind, modes: readonly ModeName[], filePath: string, pinning: Pinning, node: string | undefined): Promise<Map<ModeName, ServerChild>> {
+/**
+ * Starts one server child of `kind` per mode, all at once, forked in a shuffled order: no mode is
+ * always the first or the last process started (bare would otherwise always be first).
+ */
+async function startRound(
+  kind: ServerKind,
+  modesInOrder: readonly ModeName[],
+  filePath: string,
+  pinning: Pinning,
+  node: string | undefined,
+  random: () => number,
+): Promise<Map<ModeName, ServerChild>> {
+  const modes = shuffled(modesInOrder, random);
   const start = (mode: ModeName) => (kind === 'http1' ? startServer(mode, filePath, pinning, node) : startH2Server(mode, kind, pinning, node));
   const children = await Promise.allSettled(modes.map(start));
   const started = children.flatMap((c) => (c.status === 'fulfilled' ? [c.value] : []));
@@ -211,7 +222,7 @@ async function measureKind(
   const { random, warnings } = context;
   // A fresh child per (round, server kind, mode), all alive while that kind's scenarios run (idle ones cost
   // nothing), so that the modes' windows can alternate closely and a burst of outside load hits them alike.
-  const servers = await startRound(kind, [...new Set(scenarios.flatMap((s) => plan.modesOf(s)))], context.filePath, context.pinning, plan.node?.path);
+  const servers = await startRound(kind, [...new Set(scenarios.flatMap((s) => plan.modesOf(s)))], context.filePath, context.pinning, plan.node?.path, random);
   try {
     for (const scenario of scenarios) {
       const sc = config.scenarios[scenario];
