@@ -195,7 +195,7 @@ for (const api of ['core', 'compat'] as const) {
   });
 }
 
-/** A core-API server whose streams answer their head and one chunk, then stay open; resolves each arrival. */
+/** A core-API server whose streams answer their head and one chunk, then stay open; `arrived()` counts the chunks written. */
 async function openStreamServer() {
   let arrived = 0;
   t = await startHttp2({
