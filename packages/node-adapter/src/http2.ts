@@ -65,7 +65,7 @@ type TimeoutArmable = Tagged<ServerHttp2Stream> & { timeout?: number };
  */
 function setTimeoutWatched(this: TimeoutArmable, msecs: number, callback?: () => void): ServerHttp2Stream {
   const result = (Object.getPrototypeOf(this) as ServerHttp2Stream).setTimeout.call(this, msecs, callback);
-  if (this.timeout !== undefined && this.timeout > 0) this[kConnection]?.[kWatchTimeout]();
+  if ((this.timeout ?? 0) > 0) this[kConnection]?.[kWatchTimeout]();
   return result as unknown as ServerHttp2Stream;
 }
 
@@ -227,7 +227,7 @@ export function trackServerStream<M>(
     const armable = stream as TimeoutArmable;
     // Armed before tracking (an application 'stream' listener that ran first): listen now. An own
     // setTimeout of someone else's is left alone, and then the listener goes on at once.
-    if ((armable.timeout !== undefined && armable.timeout > 0) || Object.hasOwn(stream, 'setTimeout')) connection[kWatchTimeout]();
+    if ((armable.timeout ?? 0) > 0 || Object.hasOwn(stream, 'setTimeout')) connection[kWatchTimeout]();
     else armable.setTimeout = setTimeoutWatched as ServerHttp2Stream['setTimeout'];
   }
   return connection;

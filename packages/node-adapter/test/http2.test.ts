@@ -2,6 +2,7 @@ import http2 from 'node:http2';
 import { describe, expect, it } from 'vitest';
 import { connectionOf, type Connection } from '../src/index.js';
 import { h2close, h2connect, h2request } from './helpers/h2.js';
+import { rawH2 } from './helpers/h2raw.js';
 import { sleep, startHttp2, waitFor, waitForReleases } from './helpers/server.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR } = http2.constants;
@@ -320,6 +321,69 @@ describe('HTTP/2 over a real 127.0.0.1 socket', () => {
       }, (clientStream) => clientStream.close(NGHTTP2_CANCEL));
       expect(release).toMatchObject({ outcome: 'closed', event: { type: 'CLOSE', reason: 'cancelled' } });
     });
+
+    // The adapter's 'timeout' listener is per-stream cost, so it goes on only once a timeout can fire.
+    it("a stream's 'timeout' gets no listener while no timeout is armed, and one however often it is re-armed", async () => {
+      const counts: number[] = [];
+      const release = await endingWith({
+        stream: (stream) => {
+          counts.push(stream.listenerCount('timeout'));
+          stream.setTimeout(0); // disarms: nothing to fire
+          counts.push(stream.listenerCount('timeout'));
+          stream.setTimeout(60_000);
+          counts.push(stream.listenerCount('timeout'));
+          stream.setTimeout(30_000);
+          counts.push(stream.listenerCount('timeout'));
+          stream.respond({ ':status': 200 });
+          stream.write(FIRST_CHUNK);
+        },
+      }, (clientStream) => clientStream.close(NGHTTP2_CANCEL));
+      expect(counts).toEqual([0, 0, 1, 1]);
+      expect(release).toMatchObject({ outcome: 'closed', event: { type: 'CLOSE', reason: 'cancelled' } });
+    });
+
+    it('a timeout armed and disarmed before the stream was tracked leaves it with no timeout listener', async () => {
+      const counts: number[] = [];
+      const t = await startHttp2({ stream: (stream) => counts.push(stream.listenerCount('timeout')) });
+      t.server.prependListener('stream', (stream) => {
+        stream.setTimeout(60_000);
+        stream.setTimeout(0);
+      });
+      const session = await h2connect(t.port);
+      try {
+        const clientStream = session.request({ ':path': '/' });
+        clientStream.on('error', () => {});
+        await waitFor(() => counts.length === 1, 'the stream tracked');
+        clientStream.close(NGHTTP2_CANCEL);
+        await waitForReleases(t, 1);
+        expect(counts).toEqual([0]);
+      } finally {
+        await h2close(session);
+        await t.close();
+      }
+    });
+
+    // Another library may wrap the stream's setTimeout before the adapter sees the stream (an APM agent,
+    // a second copy of the adapter): its wrapper stays in place, and the timeout it arms still counts.
+    it("a setTimeout another library set on the stream before tracking is kept, and the timeout it arms → errored (timeout)", async () => {
+      const wrapped: number[] = [];
+      const release = await endingWith({
+        stream: (stream) => {
+          stream.setTimeout = function (this: http2.ServerHttp2Stream, msecs: number, callback?: () => void) {
+            wrapped.push(msecs);
+            return Object.getPrototypeOf(this).setTimeout.call(this, msecs, callback);
+          } as http2.ServerHttp2Stream['setTimeout'];
+          // The application's own handler runs after the adapter's, as it does when added after instrument().
+          process.nextTick(() => {
+            stream.respond({ ':status': 200 });
+            stream.write(FIRST_CHUNK);
+            cancelOnTimeout(stream);
+          });
+        },
+      }, leaveOpen, true);
+      expect(wrapped).toContain(30);
+      expect(release).toMatchObject({ outcome: 'errored', event: { type: 'ERROR', reason: 'timeout' } });
+    });
   });
 });
 
@@ -364,6 +428,82 @@ describe('HTTP/2 resets the peer sends', () => {
       req.once('data', () => req.close(NGHTTP2_INTERNAL_ERROR));
       await waitForReleases(t, 1);
       expect(t.releases[0]).toMatchObject({ outcome: 'closed', event: { type: 'CLOSE', reason: 'reset' } });
+    } finally {
+      await h2close(session);
+      await t.close();
+    }
+  });
+});
+
+describe('HTTP/2: the client resets a stream whose response was sent in full, its upload still open', () => {
+  // Node keeps such a half-closed stream open while it reads the request body; the client's RST_STREAM then
+  // closes it with that code, not aborted (the server's side had ended). node:http2's client ends its side of a
+  // stream before resetting it, so a raw client sends the frames. The reset code decides, as for any reset.
+  it('RST_STREAM CANCEL → closed (cancelled) and RST_STREAM INTERNAL_ERROR → closed (reset); neither finished', async () => {
+    let answered = 0;
+    const t = await startHttp2({
+      stream: (stream) => {
+        stream.on('error', () => {});
+        stream.resume();
+        stream.respond({ ':status': 200 });
+        stream.end('answer', () => answered++);
+      },
+    });
+    const client = await rawH2(t.port);
+    try {
+      client.post(1);
+      await waitFor(() => answered === 1, 'the first response sent in full');
+      client.reset(1, NGHTTP2_CANCEL);
+      await waitForReleases(t, 1);
+      client.post(3);
+      await waitFor(() => answered === 2, 'the second response sent in full');
+      client.reset(3, NGHTTP2_INTERNAL_ERROR);
+      await waitForReleases(t, 2);
+      expect(t.releases.map((c) => [c.outcome, (c.event as { reason?: string }).reason])).toEqual([
+        ['closed', 'cancelled'],
+        ['closed', 'reset'],
+      ]);
+    } finally {
+      client.destroy();
+      await t.close();
+    }
+  });
+});
+
+describe("HTTP/2: the journal's HEADERS", () => {
+  it('a stream the client cancels before any response has no HEADERS in its journal', async () => {
+    let arrived = 0;
+    const t = await startHttp2({ stream: () => arrived++ });
+    const session = await h2connect(t.port);
+    try {
+      const clientStream = session.request({ ':path': '/' });
+      clientStream.on('error', () => {});
+      await waitFor(() => arrived === 1, 'the stream arrived');
+      clientStream.close(NGHTTP2_CANCEL);
+      await waitForReleases(t, 1);
+      expect(t.releases[0]).toMatchObject({ outcome: 'closed', event: { type: 'CLOSE', reason: 'cancelled' } });
+      expect(t.releases[0]!.journal.map((j) => j.event.type)).toEqual(['CLOSE']);
+    } finally {
+      await h2close(session);
+      await t.close();
+    }
+  });
+
+  it('an application that records HEADERS itself (with its status) gets no second one from the adapter', async () => {
+    const t = await startHttp2({
+      stream: (stream) => {
+        stream.respond({ ':status': 206 });
+        t.registry.dispatch(connectionOf(stream)!.id, { type: 'HEADERS', status: 206 });
+        stream.write(FIRST_CHUNK);
+      },
+    });
+    const session = await h2connect(t.port);
+    try {
+      const clientStream = await requestUntilFirstData(session);
+      clientStream.close(NGHTTP2_CANCEL);
+      await waitForReleases(t, 1);
+      expect(t.releases[0]!.journal.map((j) => j.event)).toEqual([{ type: 'HEADERS', status: 206 }, { type: 'CLOSE', reason: 'cancelled' }]);
+      expect(t.registry.stats().ignoredEvents).toBe(0);
     } finally {
       await h2close(session);
       await t.close();

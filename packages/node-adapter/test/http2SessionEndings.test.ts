@@ -2,6 +2,7 @@ import http2 from 'node:http2';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ReleasedConnection } from '@lifeline/core';
 import { h2connect } from './helpers/h2.js';
+import { rawH2 } from './helpers/h2raw.js';
 import { startHttp2, waitFor, type TestServer } from './helpers/server.js';
 
 // When the client's whole session goes away with streams in flight, those streams did not finish:
@@ -17,11 +18,13 @@ afterEach(async () => {
 async function streamingServer(api: 'core' | 'compat') {
   const timers = new Set<NodeJS.Timeout>();
   const sessions = new Set<http2.Http2Session>();
+  const streams = new Set<http2.ServerHttp2Stream>();
   const stopAll = () => timers.forEach(clearInterval);
   if (api === 'core') {
     t = await startHttp2({
       stream: (stream) => {
         sessions.add(stream.session!);
+        streams.add(stream);
         stream.on('error', () => {});
         stream.respond({ ':status': 200 });
         const timer = setInterval(() => !stream.destroyed && stream.write('tick\n'), 20);
@@ -33,6 +36,7 @@ async function streamingServer(api: 'core' | 'compat') {
     t = await startHttp2({
       request: (req, res) => {
         sessions.add(req.stream.session!);
+        streams.add(req.stream);
         req.stream.on('error', () => {});
         res.writeHead(200);
         const timer = setInterval(() => !res.destroyed && res.write('tick\n'), 20);
@@ -41,7 +45,7 @@ async function streamingServer(api: 'core' | 'compat') {
       },
     });
   }
-  return { server: t, stopAll, sessions };
+  return { server: t, stopAll, sessions, streams };
 }
 
 async function openStreams(session: http2.ClientHttp2Session, count: number): Promise<void> {
@@ -90,6 +94,36 @@ for (const api of ['core', 'compat'] as const) {
       await waitFor(() => server.registry.size === 0 && server.releases.length === 4, 'all four streams released');
       stopAll();
       expect(server.releases.map((c) => c.outcome)).toEqual(Array(4).fill('closed'));
+    });
+
+    // Node destroys a server session at once on a GOAWAY with an error code: its streams end with
+    // ERR_HTTP2_SESSION_ERROR, before any FIN (the client's socket stays open here).
+    it('the client sends GOAWAY with an error code and keeps its socket open → closed (session-closed), not errored', async () => {
+      const { server, stopAll } = await streamingServer(api);
+      const session = await h2connect(server.port);
+      await openStreams(session, 2);
+      session.goaway(http2.constants.NGHTTP2_PROTOCOL_ERROR);
+      await waitFor(() => server.registry.size === 0 && server.releases.length === 2, 'both streams released');
+      stopAll();
+      session.destroy();
+      expect(endings(server.releases)).toEqual(Array(2).fill('closed:session-closed'));
+    });
+
+    // After a graceful GOAWAY from the client, Node closes the server session (closed, not destroyed) and
+    // lets its streams run: one the application then destroys with an error failed on the server's side.
+    it("after the client's graceful GOAWAY, a stream the application destroys with an error → errored (destroyed)", async () => {
+      const { server, stopAll, sessions, streams } = await streamingServer(api);
+      const session = await h2connect(server.port);
+      await openStreams(session, 1);
+      const [serverSession] = [...sessions];
+      const goaway = new Promise((resolve) => serverSession!.once('goaway', resolve));
+      session.close();
+      await goaway;
+      for (const stream of streams) stream.destroy(new Error('backend gone'));
+      await waitFor(() => server.registry.size === 0 && server.releases.length === 1, 'the stream released');
+      stopAll();
+      session.destroy();
+      expect(server.releases[0]).toMatchObject({ outcome: 'errored', event: { type: 'ERROR', reason: 'destroyed', error: { message: 'backend gone' } } });
     });
 
     it('the application destroys the session with an error code → errored (the server ended it)', async () => {
@@ -160,3 +194,69 @@ for (const api of ['core', 'compat'] as const) {
     });
   });
 }
+
+/** A core-API server whose streams answer their head and one chunk, then stay open; `arrived()` counts the chunks written. */
+async function openStreamServer() {
+  let arrived = 0;
+  t = await startHttp2({
+    stream: (stream) => {
+      stream.on('error', () => {});
+      stream.respond({ ':status': 200 });
+      stream.write('partial', () => arrived++);
+    },
+  });
+  return { server: t, arrived: () => arrived };
+}
+
+describe("HTTP/2: the client's connection goes without a GOAWAY", () => {
+  // A FIN alone (no GOAWAY first): Node's server socket ends in turn and its session is destroyed with no
+  // error, its streams reset with CANCEL. node:http2's client always sends a GOAWAY first, so a raw client does it.
+  it('the client ends its TCP connection (FIN) with a stream in flight → closed (session-closed), not errored', async () => {
+    const { server, arrived } = await openStreamServer();
+    const client = await rawH2(server.port);
+    client.post(1);
+    await waitFor(() => arrived() === 1, 'the stream answered');
+    client.fin();
+    await waitFor(() => server.releases.length === 1, 'the stream released');
+    client.destroy();
+    expect(endings(server.releases)).toEqual(['closed:session-closed']);
+  });
+
+  // A TCP reset: Node destroys the session with ECONNRESET and resets its streams with INTERNAL_ERROR;
+  // the session is gone, not only the stream.
+  it('the TCP connection is reset with a stream in flight → closed (session-closed), not a stream reset', async () => {
+    const { server, arrived } = await openStreamServer();
+    const client = await rawH2(server.port);
+    client.post(1);
+    await waitFor(() => arrived() === 1, 'the stream answered');
+    client.resetConnection();
+    await waitFor(() => server.releases.length === 1, 'the stream released');
+    expect(endings(server.releases)).toEqual(['closed:session-closed']);
+  });
+});
+
+describe('HTTP/2: the session ends after a response was sent in full, with the upload still open', () => {
+  // The stream is half-closed: Node keeps it open (it read the request body) until the client's side ends.
+  // When the application destroys the session then, Node closes the stream with no error and code 0.
+  it('the application destroys the session → errored (destroyed), not finished', async () => {
+    const sessions = new Set<http2.Http2Session>();
+    let answered = 0;
+    t = await startHttp2({
+      stream: (stream) => {
+        sessions.add(stream.session!);
+        stream.resume();
+        stream.respond({ ':status': 200 });
+        stream.end('answer', () => answered++);
+      },
+    });
+    const session = await h2connect(t.port);
+    const upload = session.request({ ':path': '/', ':method': 'POST' }, { endStream: false });
+    upload.on('error', () => {});
+    upload.write('part of the body');
+    await waitFor(() => answered === 1, 'the response sent in full');
+    for (const serverSession of sessions) serverSession.destroy();
+    await waitFor(() => t!.releases.length === 1, 'the stream released');
+    session.destroy();
+    expect(t.releases[0]).toMatchObject({ outcome: 'errored', event: { type: 'ERROR', reason: 'destroyed' } });
+  });
+});
