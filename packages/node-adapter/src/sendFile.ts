@@ -165,7 +165,8 @@ async function serveFile(res: Response, path: string, options: SendFileOptions):
     file = await open(path, flags);
   } catch (error) {
     const code = (error as { code?: string }).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return answer(res, 404, 'Not Found\n', error as Error);
+    // A name too long for the file system cannot exist either (as in `send`): not a server error.
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG') return answer(res, 404, 'Not Found\n', error as Error);
     if (code === 'EACCES' || code === 'EPERM' || code === 'ELOOP') return answer(res, 403, 'Forbidden\n', error as Error);
     return answer(res, 500, 'Internal Server Error\n', error as Error);
   }

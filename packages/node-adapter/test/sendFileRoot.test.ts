@@ -72,6 +72,9 @@ async function rootServer(options: Parameters<typeof sendFile>[2] = {}) {
   return { t, fetchPath };
 }
 
+/** The plain-text answer of each refusal status. */
+const PLAIN_BODY: Record<number, string> = { 400: 'Bad Request\n', 403: 'Forbidden\n', 404: 'Not Found\n' };
+
 const isInsideRoot = (file: string) => file === realRoot || file.startsWith(realRoot + path.sep) || file === root || file.startsWith(root + path.sep);
 
 describe('sendFile with root: paths that leave the root are refused before anything is opened', () => {
@@ -108,7 +111,7 @@ describe('sendFile with root: paths that leave the root are refused before anyth
     ['/missing.txt', 404, 'missing'],
   ])('%j → %i (%s), the client never gets the file and nothing is opened', async (hostile, status, reason) => {
     const { response, result } = await server.fetchPath(hostile);
-    expect(response.status).toBe(status);
+    expect([response.status, response.body.toString()]).toEqual([status, PLAIN_BODY[status]]);
     expect(response.body.toString()).not.toContain(SECRET);
     expect(result.error).toBeInstanceOf(PathRefusedError);
     expect((result.error as PathRefusedError).reason).toBe(reason);
@@ -190,9 +193,10 @@ describe('sendFile with root: options', () => {
     }
   });
 
-  it('rejects a root that is not a non-empty string and an unknown dotfiles policy', async () => {
+  it('rejects a root that is not a non-empty string (an empty one, an array) and an unknown dotfiles policy', async () => {
     const res = { setHeader() {}, write() {}, end() {}, on() {}, getHeaderNames: () => [] } as never;
     await expect(sendFile(res, '/a', { root: '' })).rejects.toMatchObject({ code: 'LIFELINE_INVALID_OPTIONS', options: ['root'] });
+    await expect(sendFile(res, '/a', { root: ['public'] as never })).rejects.toMatchObject({ code: 'LIFELINE_INVALID_OPTIONS', options: ['root'] });
     await expect(sendFile(res, '/a', { root, dotfiles: 'hide' as never })).rejects.toMatchObject({ code: 'LIFELINE_INVALID_OPTIONS', options: ['dotfiles'] });
   });
 });
