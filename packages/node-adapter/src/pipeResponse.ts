@@ -144,6 +144,11 @@ function onUntrackedResponseGone(res: Response, gone: () => void): () => void {
   const http1 = res as ServerResponse;
   const socket = http1.req?.socket;
   if (http1.socket !== null || socket === undefined || typeof socket.once !== 'function') return () => {};
+  // Already gone (the call came after the socket died): its `close` will not come again.
+  if (socket.destroyed) {
+    process.nextTick(gone);
+    return () => {};
+  }
   socket.once('close', gone);
   return () => socket.removeListener('close', gone);
 }

@@ -5,9 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sendFile, type SendFileOptions, type SendResult } from '../src/index.js';
-import { descriptorsOpenOn } from '../src/testing/index.js';
+import { descriptorsOpenOn, rawRequest } from '../src/testing/index.js';
 import { request } from './helpers/client.js';
-import { startHttp1, waitFor, waitForReleases, type TestServer } from './helpers/server.js';
+import { rawClient, startHttp1, waitFor, waitForReleases, type TestServer } from './helpers/server.js';
 
 // Faults the file system gives only to some processes or at some moments (a permission error when the
 // tests run as root, too many open files, an fstat that fails, a file swapped for a link between the
@@ -206,6 +206,39 @@ describe('sendFile on a response nobody tracks (a plain node:http server)', () =
     expect(await settled('GET /cached')).toEqual({ status: 304, bytes: 0, outcome: undefined });
     expect(await settled('GET /range')).toEqual({ status: 416, bytes: 0, outcome: undefined });
     expect(await settled('HEAD /head')).toEqual({ status: 200, bytes: 0, outcome: undefined });
+  });
+
+  it('a queued pipelined response whose socket died before sendFile was called: the call settles and the file is closed', async () => {
+    // On Node 20 and 22 such a response is never told (no close, no finish); sendFile must not wait for it.
+    const big = path.join(dir, 'big.bin');
+    fs.writeFileSync(big, Buffer.alloc(1024 * 1024, 0x61)); // more than the response buffers: the read stream would stall open
+    let go!: () => void;
+    const gate = new Promise<void>((resolve) => (go = resolve));
+    const queued: SendResult[] = [];
+    let serverSocket: import('node:net').Socket | undefined;
+    let arrived = 0;
+    const own = http.createServer(async (req, res) => {
+      serverSocket = req.socket;
+      arrived++;
+      if (req.url === '/hang') return; // the head of the queue never answers
+      await gate;
+      queued.push(await sendFile(res, big));
+    });
+    await new Promise<void>((resolve) => own.listen(0, '127.0.0.1', resolve));
+    try {
+      const c = await rawClient((own.address() as AddressInfo).port);
+      c.write(rawRequest('/hang', false) + rawRequest('/big', true));
+      await waitFor(() => arrived === 2, 'both requests to reach the handler');
+      c.destroy();
+      await waitFor(() => serverSocket!.destroyed, 'the server side of the socket to close');
+      go();
+      await waitFor(() => queued.length === 1, 'the queued sendFile to settle');
+      expect(queued[0]!.outcome).toBeUndefined();
+      await waitFor(() => descriptorsOpenOn(big) === 0, 'the file to be closed');
+    } finally {
+      own.closeAllConnections();
+      own.close();
+    }
   });
 
   it('a client gone before the file was opened: nothing is sent, no error is reported, the file is closed', async () => {
