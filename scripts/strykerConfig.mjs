@@ -33,8 +33,11 @@ export function strykerConfig(packageDir, mutate) {
     mutate,
     // The shared machine has 2 cores; a higher concurrency only makes socket tests time out.
     concurrency: 2,
-    // Real-socket tests run for up to a few seconds; a mutant that hangs one is a timeout (detected).
-    timeoutMS: 10_000,
+    // Longer than vitest's own 30 s test timeout (vitest.config.ts): a mutant that makes a test wait forever fails
+    // that test (killed), and only a mutant that blocks the process outright is a timeout. With 10 s, a mutant whose
+    // covering tests merely ran slowly on the loaded machine was reported "timed out" (detected) in one run and
+    // survived in the next: 9 of 328 mutants checked again did so.
+    timeoutMS: 60_000,
     // The first, whole-suite run collects per-test coverage; on a busy 2-core machine it exceeds the default 5 minutes.
     dryRunTimeoutMinutes: 30,
     // vitest does not type-check, and a `// @ts-nocheck` line added to every file would
