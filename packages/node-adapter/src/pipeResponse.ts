@@ -87,10 +87,9 @@ function streamInto(res: Response, source: Readable, expectedBytes: number | und
   let reportedAt = Date.now();
   let sourceError: Error | undefined;
   return new Promise<SendResult>((resolve) => {
-    let settled = false;
+    // Called by pipeline and by stopOnEnd, often both: the first call decides the result (a promise
+    // resolves once) and off() is safe to call again.
     const settle = (error: Error | null | undefined) => {
-      if (settled) return;
-      settled = true;
       off();
       const reported = sourceError ?? error;
       resolve({ status: res.statusCode, bytes, outcome: connection?.outcome, ...(reported ? { error: reported } : {}) });
@@ -143,7 +142,7 @@ function streamInto(res: Response, source: Readable, expectedBytes: number | und
 function onUntrackedResponseGone(res: Response, gone: () => void): () => void {
   const http1 = res as ServerResponse;
   const socket = http1.req?.socket;
-  if (http1.socket !== null || socket === undefined || typeof socket.once !== 'function') return () => {};
+  if (http1.socket !== null || typeof socket?.once !== 'function') return () => {};
   socket.once('close', gone);
   return () => socket.removeListener('close', gone);
 }
