@@ -110,6 +110,20 @@ function streamInto(res: Response, source: Readable, expectedBytes: number | und
       sourceError ??= error;
       connection?.fail('stream-error', error, { terminate: false });
     });
+    if (expectedBytes !== undefined) {
+      const expected = expectedBytes;
+      // Also before pipeline's: its own 'end' listener ends the response, and an ended response looks
+      // complete to the client (HTTP/1's last chunk, HTTP/2's END_STREAM). Cut before that, never after,
+      // and with the error, as pipeline cuts for a source error: HTTP/2 then resets the stream with
+      // INTERNAL_ERROR, where a destroy without one closes it cleanly.
+      source.once('end', () => {
+        if (bytes >= expected) return;
+        const error = Object.assign(new Error(`source ended after ${bytes} of ${expected} bytes`), { code: 'LIFELINE_SHORT_READ' });
+        sourceError ??= error;
+        connection?.fail('stream-error', error, { terminate: false });
+        res.destroy(error);
+      });
+    }
     pipeline(source, res as NodeJS.WritableStream, settle);
     source.on('data', (chunk: { length: number }) => {
       bytes += chunk.length;
@@ -121,16 +135,6 @@ function streamInto(res: Response, source: Readable, expectedBytes: number | und
         connection.progress(bytes);
       }
     });
-    if (expectedBytes !== undefined) {
-      const expected = expectedBytes;
-      source.once('end', () => {
-        if (bytes >= expected) return;
-        const error = Object.assign(new Error(`source ended after ${bytes} of ${expected} bytes`), { code: 'LIFELINE_SHORT_READ' });
-        sourceError ??= error;
-        connection?.fail('stream-error', error, { terminate: false });
-        res.destroy();
-      });
-    }
   });
 }
 

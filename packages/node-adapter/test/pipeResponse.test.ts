@@ -2,13 +2,15 @@
 // source is destroyed and no listener stays behind, that an untracked response never makes a stream listener
 // throw, and when body progress reaches the registry (the watchdog's idle clock).
 import http from 'node:http';
+import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { Readable, Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { pipeResponse, type SendResult } from '../src/index.js';
 import { rawRequest } from '../src/testing/index.js';
 import { request } from './helpers/client.js';
-import { rawClient, serversClosedAfterEach, waitFor } from './helpers/server.js';
+import { h2close, h2connect, h2request } from './helpers/h2.js';
+import { rawClient, serversClosedAfterEach, startHttp2, waitFor } from './helpers/server.js';
 
 const { h1, closeAfter } = serversClosedAfterEach();
 
@@ -104,6 +106,41 @@ describe('pipeResponse endings', () => {
     }
   });
 
+  it('expectedBytes: a source that ends short is cut, never completed: no last chunk over HTTP/1 (chunked), a reset over HTTP/2', async () => {
+    // Without a Content-Length only the framing tells a client the body is whole: an HTTP/1 chunked body is
+    // whole once its terminating chunk arrives, an HTTP/2 one once END_STREAM does. A short source must
+    // send neither.
+    const shortSource = () => {
+      const source = manualSource();
+      source.push(Buffer.alloc(100, 0x61));
+      setImmediate(() => source.push(null));
+      return source;
+    };
+    const results: SendResult[] = [];
+    const t1 = await h1(async (_req, res) => {
+      results.push(await pipeResponse(res, shortSource(), { expectedBytes: 200 }));
+    });
+    const t2 = await startHttp2({
+      request: async (_req, res) => {
+        results.push(await pipeResponse(res, shortSource(), { expectedBytes: 200 }));
+      },
+    });
+    closeAfter(t2.close);
+    const overHttp1 = await request(t1.port);
+    const session = await h2connect(t2.port);
+    const overHttp2 = await h2request(session);
+    await h2close(session);
+    await waitFor(() => results.length === 2, 'both calls to settle');
+    expect([overHttp1.status, overHttp1.headers['transfer-encoding'], overHttp1.body.length, overHttp1.complete]).toEqual([200, 'chunked', 100, false]);
+    expect(overHttp2).toMatchObject({ status: 200, ended: false, rstCode: http2.constants.NGHTTP2_INTERNAL_ERROR });
+    expect(overHttp2.body.length).toBe(100);
+    for (const t of [t1, t2]) expect(t.releases[0]).toMatchObject({ outcome: 'errored', event: { reason: 'stream-error', error: { code: 'LIFELINE_SHORT_READ' } } });
+    expect(results).toMatchObject([
+      { bytes: 100, outcome: 'errored', error: { code: 'LIFELINE_SHORT_READ' } },
+      { bytes: 100, outcome: 'errored', error: { code: 'LIFELINE_SHORT_READ' } },
+    ]);
+  });
+
   it('untracked: a client that leaves mid-body shows in the result as a premature close, and the source is destroyed', async () => {
     // With no connection to carry an outcome, the result's error is the caller's only sign the client left.
     let result: SendResult | undefined;
@@ -138,7 +175,7 @@ describe('pipeResponse endings', () => {
       });
       const broken = await request(port, { path: '/error' });
       const short = await request(port, { path: '/short' });
-      expect([broken.complete, short.complete, short.body.length]).toEqual([false, false, STEP]);
+      expect([broken.complete, short.complete, short.body.length <= STEP]).toEqual([false, false, true]);
       await waitFor(() => results.length === 2, 'both calls to settle');
     });
     expect(uncaught).toEqual([]);
