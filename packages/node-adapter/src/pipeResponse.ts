@@ -87,10 +87,9 @@ function streamInto(res: Response, source: Readable, expectedBytes: number | und
   let reportedAt = Date.now();
   let sourceError: Error | undefined;
   return new Promise<SendResult>((resolve) => {
-    let settled = false;
+    // Called by pipeline and by stopOnEnd, often both: the first call decides the result (a promise
+    // resolves once) and off() is safe to call again.
     const settle = (error: Error | null | undefined) => {
-      if (settled) return;
-      settled = true;
       off();
       const reported = sourceError ?? error;
       resolve({ status: res.statusCode, bytes, outcome: connection?.outcome, ...(reported ? { error: reported } : {}) });
@@ -111,6 +110,20 @@ function streamInto(res: Response, source: Readable, expectedBytes: number | und
       sourceError ??= error;
       connection?.fail('stream-error', error, { terminate: false });
     });
+    if (expectedBytes !== undefined) {
+      const expected = expectedBytes;
+      // Also before pipeline's: its own 'end' listener ends the response, and an ended response looks
+      // complete to the client (HTTP/1's last chunk, HTTP/2's END_STREAM). Cut before that, never after,
+      // and with the error, as pipeline cuts for a source error: HTTP/2 then resets the stream with
+      // INTERNAL_ERROR, where a destroy without one closes it cleanly.
+      source.once('end', () => {
+        if (bytes >= expected) return;
+        const error = Object.assign(new Error(`source ended after ${bytes} of ${expected} bytes`), { code: 'LIFELINE_SHORT_READ' });
+        sourceError ??= error;
+        connection?.fail('stream-error', error, { terminate: false });
+        res.destroy(error);
+      });
+    }
     pipeline(source, res as NodeJS.WritableStream, settle);
     source.on('data', (chunk: { length: number }) => {
       bytes += chunk.length;
@@ -122,16 +135,6 @@ function streamInto(res: Response, source: Readable, expectedBytes: number | und
         connection.progress(bytes);
       }
     });
-    if (expectedBytes !== undefined) {
-      const expected = expectedBytes;
-      source.once('end', () => {
-        if (bytes >= expected) return;
-        const error = Object.assign(new Error(`source ended after ${bytes} of ${expected} bytes`), { code: 'LIFELINE_SHORT_READ' });
-        sourceError ??= error;
-        connection?.fail('stream-error', error, { terminate: false });
-        res.destroy();
-      });
-    }
   });
 }
 
@@ -143,7 +146,7 @@ function streamInto(res: Response, source: Readable, expectedBytes: number | und
 function onUntrackedResponseGone(res: Response, gone: () => void): () => void {
   const http1 = res as ServerResponse;
   const socket = http1.req?.socket;
-  if (http1.socket !== null || socket === undefined || typeof socket.once !== 'function') return () => {};
+  if (http1.socket !== null || typeof socket?.once !== 'function') return () => {};
   // Already gone (the call came after the socket died): its `close` will not come again.
   if (socket.destroyed) {
     process.nextTick(gone);

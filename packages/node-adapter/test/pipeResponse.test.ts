@@ -1,0 +1,285 @@
+// pipeResponse's own contract over real 127.0.0.1 sockets: what the result says on each ending, that the
+// source is destroyed and no listener stays behind, that an untracked response never makes a stream listener
+// throw, and when body progress reaches the registry (the watchdog's idle clock).
+import http from 'node:http';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { Readable, Writable } from 'node:stream';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { pipeResponse, type SendResult } from '../src/index.js';
+import { rawRequest } from '../src/testing/index.js';
+import { request } from './helpers/client.js';
+import { h2close, h2connect, h2request } from './helpers/h2.js';
+import { rawClient, serversClosedAfterEach, startHttp2, waitFor } from './helpers/server.js';
+
+const { h1, closeAfter } = serversClosedAfterEach();
+
+/** A plain node:http server nobody instruments, closed after the test. */
+async function untracked(handler: http.RequestListener): Promise<number> {
+  const server = http.createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  closeAfter(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return (server.address() as AddressInfo).port;
+}
+
+/** Collects uncaught exceptions while `body` runs: a throw from a stream listener would crash a server. */
+async function collectingUncaught(body: () => Promise<void>): Promise<unknown[]> {
+  const uncaught: unknown[] = [];
+  const onUncaught = (error: unknown) => uncaught.push(error);
+  process.prependListener('uncaughtException', onUncaught);
+  try {
+    await body();
+  } finally {
+    process.removeListener('uncaughtException', onUncaught);
+  }
+  return uncaught;
+}
+
+/** A source the test feeds by hand: nothing arrives until `push`. */
+const manualSource = () => new Readable({ read() {} });
+
+describe('pipeResponse options', () => {
+  it('null options mean none, and expectedBytes 0 accepts an empty body: both finish without an error', async () => {
+    const results: (SendResult | Error)[] = [];
+    const t = await h1(async (req, res) => {
+      const call = req.url === '/empty' ? pipeResponse(res, Readable.from([]), { expectedBytes: 0 }) : pipeResponse(res, Readable.from([Buffer.from('abc')]), null as never);
+      results.push(await call.catch((error: Error) => error));
+    });
+    const empty = await request(t.port, { path: '/empty' });
+    const body = await request(t.port, { path: '/null' });
+    await waitFor(() => results.length === 2, 'both calls to settle');
+    expect([empty.complete, empty.body.length, body.complete, body.body.toString()]).toEqual([true, 0, true, 'abc']);
+    expect(results).toEqual([
+      { status: 200, bytes: 0, outcome: 'finished' },
+      { status: 200, bytes: 3, outcome: 'finished' },
+    ]);
+  });
+});
+
+describe('pipeResponse endings', () => {
+  it('a response someone else ends while the source stalls: finished, the error says the source was cut (premature close), the source is destroyed', async () => {
+    // pipeline's own verdict: the destination closed before the source ended. The connection did finish
+    // (the client got a whole response), so only the result's error tells the caller its source was cut.
+    let result: SendResult | undefined;
+    let source: Readable | undefined;
+    const t = await h1(async (_req, res) => {
+      source = manualSource();
+      const pending = pipeResponse(res, source);
+      source.once('resume', () => res.end('answered elsewhere'));
+      result = await pending;
+    });
+    const r = await request(t.port);
+    await waitFor(() => result !== undefined, 'pipeResponse to settle');
+    expect([r.status, r.complete, r.body.toString()]).toEqual([200, true, 'answered elsewhere']);
+    expect(result).toMatchObject({ outcome: 'finished', bytes: 0, error: { code: 'ERR_STREAM_PREMATURE_CLOSE' } });
+    expect(source!.destroyed).toBe(true);
+  });
+
+  it('a queued pipelined response whose source has already ended settles when its socket dies, tracked (closed) or not (no outcome)', async () => {
+    // Node 20 and 22 give a queued response no event of its own when its socket dies, so pipeline never
+    // calls back: the call must settle from the connection's end (or the socket's close) seeing the source
+    // already closed, since no further 'close' will come from it.
+    for (const serve of [h1, untracked]) {
+      const settled: SendResult[] = [];
+      let sourceClosed = false;
+      const served = await serve(async (req, res) => {
+        if (req.url === '/hang') return;
+        const source = Readable.from([Buffer.from('small body')]);
+        source.once('close', () => (sourceClosed = true));
+        settled.push(await pipeResponse(res, source));
+      });
+      const port = typeof served === 'number' ? served : served.port;
+      const c = await rawClient(port);
+      c.write(rawRequest('/hang', false) + rawRequest('/queued', true));
+      await waitFor(() => sourceClosed, 'the queued response\'s source to end and close');
+      const beforeSocketDied = settled.length;
+      c.destroy();
+      await waitFor(() => settled.length === 1, `pipeResponse to settle (${typeof served === 'number' ? 'untracked' : 'tracked'})`);
+      expect(beforeSocketDied).toBe(0);
+      expect(settled[0]).toMatchObject({ bytes: 10, outcome: typeof served === 'number' ? undefined : 'closed' });
+    }
+  });
+
+  it('expectedBytes: a source that ends short is cut, never completed: no last chunk over HTTP/1 (chunked), a reset over HTTP/2', async () => {
+    // Without a Content-Length only the framing tells a client the body is whole: an HTTP/1 chunked body is
+    // whole once its terminating chunk arrives, an HTTP/2 one once END_STREAM does. A short source must
+    // send neither.
+    const shortSource = () => {
+      const source = manualSource();
+      source.push(Buffer.alloc(100, 0x61));
+      setImmediate(() => source.push(null));
+      return source;
+    };
+    const results: SendResult[] = [];
+    const t1 = await h1(async (_req, res) => {
+      results.push(await pipeResponse(res, shortSource(), { expectedBytes: 200 }));
+    });
+    const t2 = await startHttp2({
+      request: async (_req, res) => {
+        results.push(await pipeResponse(res, shortSource(), { expectedBytes: 200 }));
+      },
+    });
+    closeAfter(t2.close);
+    const overHttp1 = await request(t1.port);
+    const session = await h2connect(t2.port);
+    const overHttp2 = await h2request(session);
+    await h2close(session);
+    await waitFor(() => results.length === 2, 'both calls to settle');
+    expect([overHttp1.status, overHttp1.headers['transfer-encoding'], overHttp1.body.length, overHttp1.complete]).toEqual([200, 'chunked', 100, false]);
+    expect(overHttp2).toMatchObject({ status: 200, ended: false, rstCode: http2.constants.NGHTTP2_INTERNAL_ERROR });
+    expect(overHttp2.body.length).toBe(100);
+    for (const t of [t1, t2]) expect(t.releases[0]).toMatchObject({ outcome: 'errored', event: { reason: 'stream-error', error: { code: 'LIFELINE_SHORT_READ' } } });
+    expect(results).toMatchObject([
+      { bytes: 100, outcome: 'errored', error: { code: 'LIFELINE_SHORT_READ' } },
+      { bytes: 100, outcome: 'errored', error: { code: 'LIFELINE_SHORT_READ' } },
+    ]);
+  });
+
+  it('untracked: a client that leaves mid-body shows in the result as a premature close, and the source is destroyed', async () => {
+    // With no connection to carry an outcome, the result's error is the caller's only sign the client left.
+    let result: SendResult | undefined;
+    let source: Readable | undefined;
+    const port = await untracked(async (_req, res) => {
+      res.writeHead(200);
+      source = manualSource();
+      source.push(Buffer.alloc(1000, 0x61));
+      result = await pipeResponse(res, source);
+    });
+    const c = await rawClient(port);
+    c.write(rawRequest('/', false));
+    await waitFor(() => c.received().length > 1000, 'the first chunk');
+    c.destroy();
+    await waitFor(() => result !== undefined, 'pipeResponse to settle');
+    expect(result).toMatchObject({ status: 200, bytes: 1000, outcome: undefined, error: { code: 'ERR_STREAM_PREMATURE_CLOSE' } });
+    expect(source!.destroyed).toBe(true);
+  });
+
+  it('untracked: a source that errors, and one that ends short of expectedBytes, each after a progress step (256 KiB), settle with their error and nothing throws', async () => {
+    // A step is where a tracked response records progress: with no connection there is nothing to record to.
+    const STEP = 256 * 1024;
+    const results: SendResult[] = [];
+    const uncaught = await collectingUncaught(async () => {
+      const port = await untracked(async (req, res) => {
+        res.writeHead(200, { 'content-length': STEP + 10 });
+        const source = manualSource();
+        source.push(Buffer.alloc(STEP, 0x61));
+        if (req.url === '/error') setImmediate(() => source.destroy(Object.assign(new Error('upstream broke'), { code: 'EUPSTREAM' })));
+        else source.push(null);
+        results.push(await pipeResponse(res, source, req.url === '/short' ? { expectedBytes: STEP + 10 } : {}));
+      });
+      const broken = await request(port, { path: '/error' });
+      const short = await request(port, { path: '/short' });
+      expect([broken.complete, short.complete, short.body.length <= STEP]).toEqual([false, false, true]);
+      await waitFor(() => results.length === 2, 'both calls to settle');
+    });
+    expect(uncaught).toEqual([]);
+    expect(results[0]).toMatchObject({ bytes: STEP, outcome: undefined, error: { code: 'EUPSTREAM' } });
+    expect(results[1]).toMatchObject({ bytes: STEP, outcome: undefined, error: { code: 'LIFELINE_SHORT_READ' } });
+    // The message carries both counts: how far the source got, and what it announced.
+    expect(results[1]!.error!.message).toMatch(new RegExp(`\\b${STEP}\\b.*\\b${STEP + 10}\\b`));
+  });
+});
+
+describe('pipeResponse leaves nothing behind', () => {
+  it('untracked: a queued pipelined response that finishes leaves no close listener on its (kept-alive) socket', async () => {
+    let releaseFirst: () => void = () => {};
+    const firstMayEnd = new Promise<void>((resolve) => (releaseFirst = resolve));
+    let before: unknown[] = [];
+    let added: unknown[] | undefined;
+    let result: SendResult | undefined;
+    const port = await untracked(async (req, res) => {
+      if (req.url === '/first') {
+        await firstMayEnd;
+        res.end('first');
+        return;
+      }
+      const socket = req.socket;
+      before = socket.listeners('close');
+      const pending = pipeResponse(res, Readable.from([Buffer.from('second')]));
+      releaseFirst();
+      result = await pending;
+      // Node's own per-response listener is one shared function: anything new is someone else's.
+      added = socket.listeners('close').filter((listener) => !before.includes(listener));
+    });
+    const c = await rawClient(port);
+    c.write(rawRequest('/first', false) + rawRequest('/second', false));
+    await waitFor(() => result !== undefined, 'the queued call to settle');
+    await waitFor(() => c.received().includes('second'), 'the second response to arrive');
+    expect(result).toMatchObject({ bytes: 6, outcome: undefined });
+    expect(result!.error).toBeUndefined();
+    expect(added).toEqual([]);
+    c.destroy();
+  });
+
+  it('writes into a response-like test double with no req or socket, and resolves', async () => {
+    // isResponse accepts any object with setHeader/write/end/on; such a double must not make the call reject.
+    for (const extra of [{}, { socket: null }, { socket: null, req: {} }]) {
+      const chunks: string[] = [];
+      const double = Object.assign(
+        new Writable({
+          write(chunk: Buffer, _encoding, callback) {
+            chunks.push(chunk.toString());
+            callback();
+          },
+        }),
+        { statusCode: 200, setHeader() {} },
+        extra,
+      );
+      const result = await pipeResponse(double as never, Readable.from([Buffer.from('to a double')]));
+      expect(result).toEqual({ status: 200, bytes: 11, outcome: undefined });
+      expect(chunks.join('')).toBe('to a double');
+    }
+  });
+});
+
+describe('pipeResponse progress reaches the registry every 256 KiB or every 250 ms', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('a chunk is recorded only once 256 KiB (exactly) or 250 ms (exactly) have passed since the last record', async () => {
+    // Only Date is faked: sockets and timers run, and the clock moves only when the test says so.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const start = Date.now();
+    let source: Readable | undefined;
+    let seen = 0;
+    const t = await h1((_req, res) => {
+      res.writeHead(200);
+      source = manualSource();
+      void pipeResponse(res, source);
+      source.on('data', () => seen++); // after pipeResponse's own listener
+    });
+    const response = request(t.port);
+    const until = async (condition: () => boolean, what: string) => {
+      for (let i = 0; !condition(); i++) {
+        if (i > 1_000) throw new Error(`gave up waiting for ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    };
+    await until(() => source !== undefined, 'the handler');
+    const recorded: (number | undefined)[] = [];
+    const feed = async (bytes: number) => {
+      const before = seen;
+      source!.push(Buffer.alloc(bytes, 0x61));
+      await until(() => seen > before, 'the chunk to be read');
+      recorded.push(t.registry.list()[0]?.bytesSent);
+    };
+    await feed(1024); // 1 KiB, no time passed
+    await feed(256 * 1024 - 1024); // 256 KiB in all: a step
+    await feed(1024); // 1 KiB past the step
+    vi.setSystemTime(start + 249);
+    await feed(1); // 249 ms after the last record
+    vi.setSystemTime(start + 250);
+    await feed(1); // 250 ms after it
+    source!.push(null);
+    const r = await response;
+    expect(r.complete).toBe(true);
+    expect(recorded).toEqual([0, 256 * 1024, 256 * 1024, 256 * 1024, 256 * 1024 + 1026]);
+  });
+});
