@@ -19,6 +19,7 @@ const COPY_OK = new Set([
   // Reached by @lifeline/core/internal: option checks and the generated table are stateless data and
   // functions; error classes are branded with Symbol.for, so instanceof agrees across copies.
   'src/options.ts',
+  'src/registryOptionRules.ts',
   'src/connectionTable.generated.ts',
   'src/compiledMachine.ts',
   'src/errors.ts',

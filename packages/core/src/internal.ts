@@ -13,4 +13,5 @@ export { bindToCaller } from './asyncContext.js';
 export { connectionTable } from './connectionTable.generated.js';
 export { brandErrorClass } from './errors.js';
 export { checkOptions, option, type OptionIssue, type OptionProblem, type OptionRule, type OptionRules } from './options.js';
+export { registryOptionRules } from './registryOptionRules.js';
 export { clientRuns, plural, RunLeak, runLeakCheck, settled, type LeakCheck } from './testing/runLeakCheck.js';

@@ -9,7 +9,8 @@ import type { ConnectionEvent } from './events.js';
 import { adoptChild, EntryExtras, parentIdOf, releaseExtras, type ConnectionHandle, type HandleHost } from './handle.js';
 import { JournalRing, type JournalEntry } from './journal.js';
 import type { LogRecord } from './log.js';
-import { checkOptions, option } from './options.js';
+import { checkOptions } from './options.js';
+import { registryOptionRules } from './registryOptionRules.js';
 import type {
   ConnectionId,
   ConnectionInfo,
@@ -28,15 +29,6 @@ import type {
 import { restoreOpen, type Restorable } from './restoreOpen.js';
 
 export type * from './registryTypes.js';
-
-const registryOptionRules = {
-  clock: option.function('a function returning the time in milliseconds'),
-  journalSize: option.number({ integer: true, min: 0, max: 4096 }),
-  onListenerError: option.function('a function (error, context) => void'),
-  onRecord: option.function('a function (record) => void'),
-  transport: option.string(),
-  childEnd: option.custom('an event object with a string "type"', (v) => typeof (v as { type?: unknown } | null)?.type === 'string'),
-};
 
 function defaultListenerError(error: unknown, context: ListenerErrorContext): void {
   logError(`lifeline: a ${context.listener} listener threw for connection ${context.connectionId}:`, error);

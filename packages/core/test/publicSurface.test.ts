@@ -65,7 +65,7 @@ const surface: Record<string, readonly string[]> = {
     'transportArbitrary',
   ],
   // For the other Lifeline packages only; documented as such in the module.
-  '@lifeline/core/internal': ['RunLeak', 'bindToCaller', 'brandErrorClass', 'checkOptions', 'clientRuns', 'connectionTable', 'option', 'plural', 'runLeakCheck', 'settled'],
+  '@lifeline/core/internal': ['RunLeak', 'bindToCaller', 'brandErrorClass', 'checkOptions', 'clientRuns', 'connectionTable', 'option', 'plural', 'registryOptionRules', 'runLeakCheck', 'settled'],
 };
 
 // Loaded while the file is collected, not inside a test. These tests look at export names only; had they

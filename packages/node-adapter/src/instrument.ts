@@ -2,8 +2,8 @@ import http, { type IncomingHttpHeaders, type IncomingMessage, type Server as Ht
 import type { Http2SecureServer, Http2Server, IncomingHttpHeaders as Http2Headers, ServerHttp2Stream } from 'node:http2';
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { createRegistry, InvalidOptionsError, type Registry, type RegistryOptions } from '@lifeline/core';
-import { checkOptions, option, type OptionIssue } from '@lifeline/core/internal';
+import { createRegistry, type Registry, type RegistryOptions } from '@lifeline/core';
+import { checkOptions, option, registryOptionRules, type OptionIssue } from '@lifeline/core/internal';
 import { kConnection, type Connection } from './connection.js';
 import { AlreadyInstrumentedError } from './errors.js';
 import { registryOption } from './checkRegistry.js';
@@ -21,8 +21,10 @@ export interface RequestInfo {
   readonly headers: IncomingHttpHeaders | Http2Headers;
 }
 
-/** Options of {@link instrument}. */
-export interface InstrumentOptions<M> extends Omit<RegistryOptions, never> {
+const REGISTRY_OPTIONS = ['clock', 'journalSize', 'onListenerError', 'onRecord'] as const;
+
+/** Options of {@link instrument}: with no `registry`, the registry options (`clock`, `journalSize`, `onListenerError`, `onRecord`) make a new one. */
+export interface InstrumentOptions<M> extends Pick<RegistryOptions, (typeof REGISTRY_OPTIONS)[number]> {
   /** The registry to use. Default: a new one made from the registry options given here. */
   registry?: Registry<M>;
   /** Metadata to keep with each connection. Default: none (cheapest). */
@@ -58,17 +60,15 @@ interface Instrumented {
 }
 const instrumented = new WeakMap<AnyServer, Instrumented>();
 
-const REGISTRY_OPTIONS = ['clock', 'journalSize', 'onListenerError', 'onRecord'] as const;
-
 const instrumentOptionRules = {
   registry: registryOption,
   meta: option.function('a function (request) => metadata'),
   upgrades: option.boolean(),
-  // Checked by createRegistry(), which reports them as instrument's (see registryFor).
-  clock: option.any(),
-  journalSize: option.any(),
-  onListenerError: option.any(),
-  onRecord: option.any(),
+  // Checked here by createRegistry()'s rules, so that one error names every bad option.
+  clock: registryOptionRules.clock,
+  journalSize: registryOptionRules.journalSize,
+  onListenerError: registryOptionRules.onListenerError,
+  onRecord: registryOptionRules.onRecord,
 };
 
 function registryOptionsBesideARegistry(o: Readonly<Record<string, unknown>>): OptionIssue[] {
@@ -79,18 +79,9 @@ function registryOptionsBesideARegistry(o: Readonly<Record<string, unknown>>): O
   }));
 }
 
-/** A new registry from the registry options given to `instrument`; a bad one is reported as instrument's. */
-function registryFor<M>(options: InstrumentOptions<M>): Registry<M> {
-  const registryOptions: RegistryOptions = {};
-  for (const key of REGISTRY_OPTIONS) {
-    if (options[key] !== undefined) (registryOptions as Record<string, unknown>)[key] = options[key];
-  }
-  try {
-    return createRegistry<M>(registryOptions);
-  } catch (error) {
-    if (error instanceof InvalidOptionsError) throw new InvalidOptionsError(error.message.replace(/^createRegistry:/, 'instrument:'), error.options);
-    throw error;
-  }
+/** A new registry from the registry options given to `instrument`, checked already by the same rules. */
+function registryFor<M>({ clock, journalSize, onListenerError, onRecord }: InstrumentOptions<M>): Registry<M> {
+  return createRegistry<M>({ clock, journalSize, onListenerError, onRecord });
 }
 
 function checkServer(server: unknown): asserts server is AnyServer {
@@ -215,7 +206,6 @@ export function instrument<M = unknown>(server: AnyServer, options: InstrumentOp
     followApplicationListeners(server as HttpServer, optional, cleanups);
   }
 
-  let detached = false;
   const instrumentation: Instrumentation<M> = {
     registry,
     connectionOf(target) {
@@ -224,8 +214,7 @@ export function instrument<M = unknown>(server: AnyServer, options: InstrumentOp
       return connection?.registry === registry ? (connection as Connection<M>) : undefined;
     },
     detach() {
-      if (detached) return;
-      detached = true;
+      // A second detach() finds no cleanups left; a stale one (the server instrumented anew since) leaves the new one alone.
       for (const cleanup of cleanups.splice(0)) cleanup();
       if (instrumented.get(server)?.instrumentation === instrumentation) instrumented.delete(server);
     },

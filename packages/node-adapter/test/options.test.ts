@@ -58,12 +58,25 @@ describe('option validation at the adapter boundary', () => {
     });
   }
 
-  it('instrument() passes registry options on to createRegistry, whose error names the option', () => {
+  it('instrument() checks registry options by createRegistry\'s rules, naming the option, before touching the server', () => {
     const server = http2.createServer();
     const error = thrown(() => instrument(server, { journalSize: -1 }));
     expect(error).toBeInstanceOf(InvalidOptionsError);
     expect((error as Error).message).toContain('"journalSize"');
     expect(server.listenerCount('stream')).toBe(0);
+  });
+
+  it('instrument() names every bad option in one error, registry options among them', () => {
+    const error = thrown(() => instrument(http.createServer(), { upgrades: 'yes', journalSize: -1, clock: 'now' } as never));
+    expect(error).toBeInstanceOf(InvalidOptionsError);
+    expect((error as InvalidOptionsError).options).toEqual(['upgrades', 'clock', 'journalSize']);
+  });
+
+  it('a registry option beside an existing registry is refused with the way to give it: to createRegistry()', () => {
+    const error = thrown(() => instrument(http.createServer(), { registry: createRegistry(), clock: () => 0 }));
+    expectInvalid(error, 'instrument', 'clock');
+    expect((error as Error).message).toContain('createRegistry()');
+    expect((error as Error).message).toContain('"registry"');
   });
 
   it('instrument() with valid options tracks requests', async () => {
