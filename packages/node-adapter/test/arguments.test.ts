@@ -61,10 +61,13 @@ interface Case {
 const A = InvalidArgumentError;
 const O = InvalidOptionsError;
 const fix = ['instrument(app.listen(port))'];
+/** The fix for anything that is neither a Node server nor a framework app: how to make a server. */
+const makeAServer = ['http.createServer()', 'http2.createSecureServer()'];
 
 const cases: Case[] = [
-  { what: 'instrument(null)', call: () => instrument(null as never), error: A, where: 'instrument', argument: 'server', mentions: ['received null'] },
-  { what: 'instrument({})', call: () => instrument({} as never), error: A, where: 'instrument', argument: 'server', mentions: ['a plain object'] },
+  { what: 'instrument(null)', call: () => instrument(null as never), error: A, where: 'instrument', argument: 'server', mentions: ['received null', ...makeAServer] },
+  { what: 'instrument(undefined)', call: () => instrument(undefined as never), error: A, where: 'instrument', argument: 'server', mentions: ['received undefined', ...makeAServer] },
+  { what: 'instrument({})', call: () => instrument({} as never), error: A, where: 'instrument', argument: 'server', mentions: ['a plain object', ...makeAServer] },
   {
     what: 'instrument(expressApp)',
     call: () => instrument(expressApp as never),
@@ -81,7 +84,7 @@ const cases: Case[] = [
     argument: 'server',
     mentions: ['Koa-style app', ...fix, 'instrument(http.createServer(app.callback()))'],
   },
-  { what: 'instrument(net.Server)', call: () => instrument(net.createServer() as never), error: A, where: 'instrument', argument: 'server', mentions: ['a Server'] },
+  { what: 'instrument(net.Server)', call: () => instrument(net.createServer() as never), error: A, where: 'instrument', argument: 'server', mentions: ['a Server', ...makeAServer] },
   { what: "instrument(server, 'yes')", call: () => instrument(server, 'yes' as never), error: A, where: 'instrument', argument: 'options', mentions: ['"yes"'] },
   { what: 'track(null, res, { registry })', call: () => track(null as never, res, { registry }), error: A, where: 'track', argument: 'req' },
   { what: 'track({}, {}, { registry })', call: () => track({} as never, {} as never, { registry }), error: A, where: 'track', argument: 'req' },

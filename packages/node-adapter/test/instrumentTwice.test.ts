@@ -1,7 +1,9 @@
 // One server never has two registries: a second instrument() call either gets the live
 // instrumentation back or fails naming what conflicts; detach() frees the server for a new one.
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createRegistry, type Registry } from '@lifeline/core';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -82,13 +84,20 @@ describe('instrumenting a server twice', () => {
       const error = thrown(() => instrument(server, options() as never));
       expect(error).toBeInstanceOf(AlreadyInstrumentedError);
       expect(error).toMatchObject({ code: 'LIFELINE_ALREADY_INSTRUMENTED', name: 'AlreadyInstrumentedError', options: names });
-      for (const name of names) expect((error as Error).message).toContain(`"${name}"`);
+      expect((error as Error).message).toContain(names.map((name) => `"${name}"`).join(', '));
       expect((error as Error).message).toContain('detach()');
       expect(listenerCounts(server)).toEqual(counts);
       await oneRequest(await listening(server), first.registry);
       expect(first.registry.stats().opened).toBe(1);
     });
   }
+
+  it('upgrades: false is remembered: asked again it returns the live instrumentation, upgrades: true conflicts', () => {
+    const server = http.createServer();
+    const first = instrument(server, { upgrades: false });
+    expect(instrument(server, { upgrades: false })).toBe(first);
+    expect(thrown(() => instrument(server, { upgrades: true }))).toMatchObject({ code: 'LIFELINE_ALREADY_INSTRUMENTED', options: ['upgrades'] });
+  });
 
   it('bad options are reported as such even on an instrumented server', () => {
     const server = http.createServer();
@@ -123,12 +132,53 @@ describe('instrumenting a server twice', () => {
     expect(server.listeners('request')).toHaveLength(2); // the new instrumentation's and the handler
   });
 
-  it('a stale detach() of an old instrumentation does not free the server from the current one', () => {
+  it('detach() twice does nothing more, and a stale detach() of an old instrumentation does not free the server from the current one', () => {
     const server = http.createServer();
+    const untouched = listenerCounts(server);
     const first = instrument(server);
     first.detach();
+    first.detach();
+    expect(listenerCounts(server)).toEqual(untouched);
     const second = instrument(server);
+    const instrumented = listenerCounts(server);
     first.detach();
     expect(instrument(server)).toBe(second);
+    expect(listenerCounts(server)).toEqual(instrumented);
   });
+});
+
+const key = readFileSync(new URL('./helpers/tls-key.pem', import.meta.url));
+const cert = readFileSync(new URL('./helpers/tls-cert.pem', import.meta.url));
+
+/** Listener counts by event, compared without regard to the order events were first listened to. */
+function countsByEvent(server: { eventNames(): (string | symbol)[]; listenerCount(e: string | symbol): number }) {
+  return Object.fromEntries(listenerCounts(server));
+}
+
+describe('detach()', () => {
+  const answer = (_req: unknown, res: { end(): void }) => res.end();
+  const kinds: [string, () => http.Server | http2.Http2Server | http2.Http2SecureServer][] = [
+    ['an http.Server', () => http.createServer(answer)],
+    ['an https.Server', () => https.createServer({ key, cert }, answer)],
+    ['an HTTP/2 server', () => http2.createServer(answer)],
+    ['a secure HTTP/2 server that allows HTTP/1.1', () => http2.createSecureServer({ key, cert, allowHTTP1: true }, answer)],
+  ];
+  for (const [kind, make] of kinds) {
+    it(`on ${kind} removes exactly the listeners instrument() added; the app's stay, and ones it adds later bring no tracking back`, () => {
+      const server = make() as http.Server;
+      const appUpgrade = () => {};
+      server.on('upgrade', appUpgrade);
+      const before = countsByEvent(server);
+      const instrumentation = instrument(server);
+      server.on('connect', () => {}); // followed by the adapter while instrumented
+      expect(server.listenerCount('connect')).toBe(2);
+      instrumentation.detach();
+      expect(countsByEvent(server)).toEqual({ ...before, connect: 1 });
+      server.on('upgrade', () => {});
+      server.on('checkContinue', () => {});
+      server.removeListener('upgrade', appUpgrade);
+      expect(countsByEvent(server)).toEqual({ ...before, connect: 1, checkContinue: 1 });
+      expect(instrument(server)).not.toBe(instrumentation);
+    });
+  }
 });
