@@ -29,6 +29,26 @@ describe('connections typed by their registry', () => {
     }
   });
 
+  it('a handler prepended after instrument() runs first: instrumentation.connectionOf(req) is undefined there, and the request is tracked all the same', async () => {
+    const seen: unknown[] = [];
+    const t = await startHttp1((_req, res) => res.end());
+    t.server.prependListener('request', (req: http.IncomingMessage) => {
+      try {
+        seen.push(t.instrumentation.connectionOf(req));
+      } catch (error) {
+        seen.push(error);
+      }
+    });
+    try {
+      await request(t.port);
+      await waitForReleases(t, 1);
+      expect(seen).toEqual([undefined]);
+      expect(t.releases.map((c) => c.outcome)).toEqual(['finished']);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('wrapHandler with a registry hands the handler that registry\'s connection, tracking the request there if needed', async () => {
     const registry = createRegistry<{ route: string }>();
     const seen: Connection<{ route: string }>[] = [];

@@ -199,6 +199,31 @@ describe('upgrade and CONNECT sockets over a real 127.0.0.1 socket', () => {
     }
   });
 
+  it('with two "upgrade" listeners (one per path, as two WebSocket servers on one http.Server) every upgraded socket is tracked', async () => {
+    const t = await startHttp1((_req, res) => res.end());
+    const answeredBy: string[] = [];
+    for (const path of ['/chat', '/feed']) {
+      t.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex) => {
+        if (req.url !== path) return;
+        answeredBy.push(path);
+        socket.on('error', () => {});
+        socket.end(SWITCHING);
+      });
+    }
+    try {
+      expect(await exchange(t.port, UPGRADE_REQUEST)).toBe(SWITCHING);
+      expect(await exchange(t.port, UPGRADE_REQUEST.replace('/chat', '/feed'))).toBe(SWITCHING);
+      await waitForReleases(t, 2);
+      expect(answeredBy).toEqual(['/chat', '/feed']);
+      expect(t.releases.map((c) => [c.outcome, c.transport])).toEqual([
+        ['finished', 'websocket'],
+        ['finished', 'websocket'],
+      ]);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('without a "connect" listener Node still closes CONNECT sockets unanswered, and nothing is tracked', async () => {
     const t = await startHttp1((_req, res) => res.end('should not be called'));
     try {
