@@ -174,8 +174,9 @@ export function instrument<M = unknown>(server: AnyServer, options: InstrumentOp
 
   if (isHttp2Server(server)) {
     // The compat API's 'request' is emitted from the server's own 'stream' listener, so this covers both.
+    // The request info is built only when there is a `meta` to give it to.
     const onStream = (stream: ServerHttp2Stream, headers: Http2Headers) =>
-      trackServerStream(stream, meta === undefined ? plain : optionsFor({ method: headers[':method'], url: headers[':path'], headers }), headers);
+      trackServerStream(stream, meta === undefined ? plain : { registry, meta: meta({ method: headers[':method'], url: headers[':path'], headers }) }, headers);
     on('stream', onStream);
     // With allowHTTP1, HTTP/1.1 requests reach the server as 'request' (or 'checkContinue' / 'checkExpectation')
     // without a stream. A 'request' listener turns on Node's compat layer for every stream, which answers some

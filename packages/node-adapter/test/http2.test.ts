@@ -1,6 +1,6 @@
 import http2 from 'node:http2';
 import { describe, expect, it } from 'vitest';
-import { connectionOf, type Connection } from '../src/index.js';
+import { connectionOf, type Connection, type RequestInfo } from '../src/index.js';
 import { h2close, h2connect, h2request } from './helpers/h2.js';
 import { rawH2 } from './helpers/h2raw.js';
 import { sleep, startHttp2, waitFor, waitForReleases } from './helpers/server.js';
@@ -39,6 +39,35 @@ describe('HTTP/2 over a real 127.0.0.1 socket', () => {
       expect(t.releases[0]!.event.type).toBe('FINISH');
       expect(t.registry.size).toBe(0);
       expect(t.registry.stats().lateEvents).toBe(0);
+    } finally {
+      await h2close(session);
+      await t.close();
+    }
+  });
+
+  it("meta(request) gets a stream's method, path and headers (its pseudo-headers among them), and what it returns is kept", async () => {
+    const infos: RequestInfo[] = [];
+    const t = await startHttp2(
+      {
+        stream: (stream) => {
+          stream.respond({ ':status': 204 });
+          stream.end();
+        },
+      },
+      {
+        meta: (info) => {
+          infos.push(info);
+          return `${info.method} ${info.url}`;
+        },
+      },
+    );
+    const session = await h2connect(t.port);
+    try {
+      await h2request(session, { ':method': 'POST', ':path': '/upload?part=1', 'x-trace': 'abc' }, 'body');
+      await waitForReleases(t, 1);
+      expect(t.releases.map((c) => [c.transport, c.meta])).toEqual([['http2', 'POST /upload?part=1']]);
+      expect(infos).toHaveLength(1);
+      expect(infos[0]).toMatchObject({ method: 'POST', url: '/upload?part=1', headers: { ':authority': `127.0.0.1:${t.port}`, 'x-trace': 'abc' } });
     } finally {
       await h2close(session);
       await t.close();

@@ -1,6 +1,5 @@
 // One server never has two registries: a second instrument() call either gets the live
 // instrumentation back or fails naming what conflicts; detach() frees the server for a new one.
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
@@ -8,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { createRegistry, type Registry } from '@lifeline/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AlreadyInstrumentedError, instrument } from '../src/index.js';
-import { get, waitFor } from './helpers/server.js';
+import { get, tls, waitFor } from './helpers/server.js';
 
 const servers: http.Server[] = [];
 afterEach(async () => {
@@ -147,9 +146,6 @@ describe('instrumenting a server twice', () => {
   });
 });
 
-const key = readFileSync(new URL('./helpers/tls-key.pem', import.meta.url));
-const cert = readFileSync(new URL('./helpers/tls-cert.pem', import.meta.url));
-
 /** Listener counts by event, compared without regard to the order events were first listened to. */
 function countsByEvent(server: { eventNames(): (string | symbol)[]; listenerCount(e: string | symbol): number }) {
   return Object.fromEntries(listenerCounts(server));
@@ -159,9 +155,9 @@ describe('detach()', () => {
   const answer = (_req: unknown, res: { end(): void }) => res.end();
   const kinds: [string, () => http.Server | http2.Http2Server | http2.Http2SecureServer][] = [
     ['an http.Server', () => http.createServer(answer)],
-    ['an https.Server', () => https.createServer({ key, cert }, answer)],
+    ['an https.Server', () => https.createServer(tls, answer)],
     ['an HTTP/2 server', () => http2.createServer(answer)],
-    ['a secure HTTP/2 server that allows HTTP/1.1', () => http2.createSecureServer({ key, cert, allowHTTP1: true }, answer)],
+    ['a secure HTTP/2 server that allows HTTP/1.1', () => http2.createSecureServer({ ...tls, allowHTTP1: true }, answer)],
   ];
   for (const [kind, make] of kinds) {
     it(`on ${kind} removes exactly the listeners instrument() added; the app's stay, and ones it adds later bring no tracking back`, () => {

@@ -1,14 +1,13 @@
 // Requests that reach the application by another route than the server's 'request' event
-// (checkContinue, HTTP/1.1 on an HTTP/2 server with allowHTTP1) are tracked all the same.
-import { readFileSync } from 'node:fs';
+// (checkContinue, HTTP/1.1 on an HTTP/2 server with allowHTTP1, its upgrades and CONNECTs) are tracked all the same.
 import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { connect as tlsConnect } from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { createRegistry, type ReleasedConnection } from '@lifeline/core';
-import { instrument } from '../src/index.js';
-import { serversClosedAfterEach, waitFor, waitForReleases } from './helpers/server.js';
+import { h2close } from './helpers/h2.js';
+import { serversClosedAfterEach, startSecureHttp2, tls, waitForReleases } from './helpers/server.js';
 
 const { h1, closeAfter } = serversClosedAfterEach();
 
@@ -44,18 +43,11 @@ describe('requests that do not go through "request"', () => {
   });
 
   it('HTTP/1.1 requests on an HTTP/2 server with allowHTTP1 are tracked', async () => {
-    const key = readFileSync(new URL('./helpers/tls-key.pem', import.meta.url));
-    const cert = readFileSync(new URL('./helpers/tls-cert.pem', import.meta.url));
-    const server = http2.createSecureServer({ key, cert, allowHTTP1: true }, (_req, res) => res.end('either'));
-    const registry = createRegistry();
-    const releases: ReleasedConnection[] = [];
-    registry.onRelease((c) => releases.push(c));
-    instrument(server, { registry });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    closeAfter(() => new Promise((r) => server.close(() => r())));
+    const t = await startSecureHttp2({ allowHTTP1: true }, { request: (_req, res) => res.end('either') });
+    closeAfter(t.close);
     const body = await new Promise<string>((resolve, reject) => {
       https
-        .get({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, ca: cert, agent: false }, (res) => {
+        .get({ host: '127.0.0.1', port: t.port, ca: tls.cert, agent: false }, (res) => {
           let data = '';
           res.on('data', (c) => (data += c));
           res.on('end', () => resolve(data));
@@ -63,7 +55,85 @@ describe('requests that do not go through "request"', () => {
         .on('error', reject);
     });
     expect(body).toBe('either');
-    await waitFor(() => releases.length === 1, 'release');
-    expect(releases[0]).toMatchObject({ transport: 'https', outcome: 'finished' });
+    await waitForReleases(t, 1);
+    expect(t.releases[0]).toMatchObject({ transport: 'https', outcome: 'finished' });
+  });
+});
+
+const SWITCHING = 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n';
+const ESTABLISHED = 'HTTP/1.1 200 Connection Established\r\n\r\n';
+const UPGRADE_REQUEST = 'GET /chat HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n';
+const CONNECT_REQUEST = 'CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n';
+
+/** Sends `request` over TLS as HTTP/1.1 and resolves with all the server sent once it closes (after 2 s, with what came). */
+function tlsExchange(port: number, request: string): Promise<string> {
+  return new Promise((resolve) => {
+    let received = '';
+    const socket = tlsConnect({ host: '127.0.0.1', port, ca: tls.cert, ALPNProtocols: ['http/1.1'] }, () => socket.write(request));
+    const timer = setTimeout(() => socket.destroy(), 2_000);
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(received);
+    });
+  });
+}
+
+/** The app's socket handlers: answer, then end the socket. */
+const answerWith = (reply: string) => (_req: http.IncomingMessage, socket: Duplex) => {
+  socket.on('error', () => {});
+  socket.end(reply);
+};
+
+describe('a secure HTTP/2 server that allows HTTP/1.1 (allowHTTP1)', () => {
+  it('an HTTP/1.1 Upgrade and an HTTP/1.1 CONNECT are tracked as websocket and tcp sockets, meta given each request', async () => {
+    const t = await startSecureHttp2({ allowHTTP1: true }, {}, { meta: (r) => `${r.method} ${r.url}` });
+    closeAfter(t.close);
+    t.server.on('upgrade', answerWith(SWITCHING));
+    t.server.on('connect', answerWith(ESTABLISHED));
+    expect(await tlsExchange(t.port, UPGRADE_REQUEST)).toBe(SWITCHING);
+    expect(await tlsExchange(t.port, CONNECT_REQUEST)).toBe(ESTABLISHED);
+    await waitForReleases(t, 2);
+    expect(t.releases.map((c) => [c.transport, c.meta, c.outcome])).toEqual([
+      ['websocket', 'GET /chat', 'finished'],
+      ['tcp', 'CONNECT example.test:443', 'finished'],
+    ]);
+  });
+
+  it('an HTTP/2 CONNECT stream handed to the app\'s "connect" listener is tracked once, as the stream it is', async () => {
+    const t = await startSecureHttp2({ allowHTTP1: true }, { request: (_req, res) => res.end() }, { meta: (r) => r.method });
+    closeAfter(t.close);
+    t.server.on('connect', (_req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
+      res.writeHead(200);
+      res.end();
+    });
+    const session = http2.connect(`https://127.0.0.1:${t.port}`, { ca: tls.cert });
+    session.on('error', () => {});
+    try {
+      const status = await new Promise<number | undefined>((resolve) => {
+        const stream = session.request({ ':method': 'CONNECT', ':authority': 'example.test:443' });
+        let answer: number | undefined;
+        stream.on('response', (headers) => (answer = headers[':status']));
+        stream.on('error', () => {});
+        stream.on('close', () => resolve(answer));
+        stream.resume();
+      });
+      expect(status).toBe(200);
+      await waitForReleases(t, 1);
+      expect(t.releases.map((c) => [c.transport, c.meta, c.outcome])).toEqual([['http2', 'CONNECT', 'finished']]);
+      expect(t.registry.stats().opened).toBe(1);
+    } finally {
+      await h2close(session);
+    }
+  });
+
+  it('upgrades: false leaves an HTTP/1.1 Upgrade to the app, untracked, and adds no "upgrade" listener', async () => {
+    const t = await startSecureHttp2({ allowHTTP1: true }, {}, { upgrades: false });
+    closeAfter(t.close);
+    t.server.on('upgrade', answerWith(SWITCHING));
+    expect(t.server.listenerCount('upgrade')).toBe(1);
+    expect(await tlsExchange(t.port, UPGRADE_REQUEST)).toBe(SWITCHING);
+    expect(t.registry.stats().opened).toBe(0);
   });
 });

@@ -1,10 +1,11 @@
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach } from 'vitest';
 import { createRegistry, type Registry, type ReleasedConnection } from '@lifeline/core';
-import { instrument, type Instrumentation } from '../../src/index.js';
+import { instrument, type InstrumentOptions, type Instrumentation } from '../../src/index.js';
 
 export interface TestServer<S> {
   server: S;
@@ -21,15 +22,28 @@ function collect(registry: Registry): ReleasedConnection[] {
   return releases;
 }
 
+/** The test certificate, for 127.0.0.1. */
+export const tls = {
+  key: readFileSync(new URL('./tls-key.pem', import.meta.url)),
+  cert: readFileSync(new URL('./tls-cert.pem', import.meta.url)),
+};
+
+/** Options of `instrument` besides the registry, which the test server makes. */
+type InstrumentExtras = Omit<InstrumentOptions<unknown>, 'registry'>;
+
 /**
  * Instruments `server` with a fresh registry (journal 16) that records every
  * release, and listens on 127.0.0.1, port 0. The adapter prepends its
  * listeners, so handlers may be attached before this.
  */
-async function listenInstrumented<S extends http.Server | http2.Http2Server>(server: S, closeConnections: () => void): Promise<TestServer<S>> {
+async function listenInstrumented<S extends http.Server | http2.Http2Server | http2.Http2SecureServer>(
+  server: S,
+  closeConnections: () => void,
+  extras: InstrumentExtras = {},
+): Promise<TestServer<S>> {
   const registry = createRegistry({ journalSize: 16 });
   const releases = collect(registry);
-  const instrumentation = instrument(server, { registry });
+  const instrumentation = instrument(server, { registry, ...extras });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     server,
@@ -52,11 +66,12 @@ export function startHttp1(handler: http.RequestListener, options: http.ServerOp
   return listenInstrumented(server, () => server.closeAllConnections());
 }
 
-/** An instrumented node:http2 cleartext server on 127.0.0.1, port 0. */
-export function startHttp2(
-  handlers: { stream?: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void; request?: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void },
-): Promise<TestServer<http2.Http2Server>> {
-  const server = http2.createServer();
+interface Http2Handlers {
+  stream?: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void;
+  request?: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
+}
+
+function listenHttp2<S extends http2.Http2Server | http2.Http2SecureServer>(server: S, handlers: Http2Handlers, extras: InstrumentExtras): Promise<TestServer<S>> {
   if (handlers.stream) server.on('stream', handlers.stream);
   if (handlers.request) server.on('request', handlers.request);
   const sessions = new Set<http2.ServerHttp2Session>();
@@ -64,9 +79,42 @@ export function startHttp2(
     sessions.add(s);
     s.on('close', () => sessions.delete(s));
   });
-  return listenInstrumented(server, () => {
-    for (const s of sessions) s.destroy();
+  return listenInstrumented(
+    server,
+    () => {
+      for (const s of sessions) s.destroy();
+    },
+    extras,
+  );
+}
+
+/** An instrumented node:http2 cleartext server on 127.0.0.1, port 0. */
+export function startHttp2(handlers: Http2Handlers, extras: InstrumentExtras = {}): Promise<TestServer<http2.Http2Server>> {
+  return listenHttp2(http2.createServer(), handlers, extras);
+}
+
+/**
+ * An instrumented node:http2 secure server with the test certificate, on 127.0.0.1, port 0; HTTP/1.1
+ * connections it accepts with `allowHTTP1` are closed with it too.
+ */
+export function startSecureHttp2(
+  options: http2.SecureServerOptions,
+  handlers: Http2Handlers,
+  extras: InstrumentExtras = {},
+): Promise<TestServer<http2.Http2SecureServer>> {
+  const server = http2.createSecureServer({ ...tls, ...options });
+  const sockets = new Set<net.Socket>();
+  server.on('secureConnection', (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
   });
+  return listenHttp2(server, handlers, extras).then((t) => ({
+    ...t,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return t.close();
+    },
+  }));
 }
 
 /** Polls until `condition` holds; fails with `what` after `timeoutMs`. */
