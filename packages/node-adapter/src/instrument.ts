@@ -231,7 +231,7 @@ export function instrument<M = unknown>(server: AnyServer, options: InstrumentOp
  */
 function socketTakeoverListeners<M>(registry: Registry<M>, meta: ((request: RequestInfo) => M) | undefined) {
   const onUpgrade = (req: IncomingMessage, socket: Duplex) => {
-    const transport = String(req.headers.upgrade ?? '').toLowerCase() === 'websocket' ? 'websocket' : 'upgrade';
+    const transport = String(req.headers.upgrade).toLowerCase() === 'websocket' ? 'websocket' : 'upgrade';
     tagRequest(req, trackSocket(socket, { registry, transport, meta: meta?.(req) }));
   };
   const onConnect = (req: IncomingMessage, socket: Duplex) => tagRequest(req, trackSocket(socket, { registry, transport: 'tcp', meta: meta?.(req) }));
