@@ -1,6 +1,8 @@
-import type { ServerResponse } from 'node:http';
+import http, { type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRegistry } from '@lifeline/core';
 import { describe, expect, it } from 'vitest';
-import { drain, startWatchdog } from '../src/index.js';
+import { drain, instrument, startWatchdog } from '../src/index.js';
 import { request, type LooseResponse } from './helpers/client.js';
 import { sleep, startHttp1, waitFor, waitForReleases } from './helpers/server.js';
 
@@ -26,6 +28,27 @@ async function twoLeftInFlight() {
 }
 
 describe('the connections the adapter acts on at a sweep or a shutdown are exactly those still in flight', () => {
+  it('on a registry that takes no new properties (Object.preventExtensions), drain still finds and answers the in-flight requests', async () => {
+    const registry = Object.preventExtensions(createRegistry());
+    const held = new Set<string>();
+    const server = http.createServer((req) => void held.add(req.url!));
+    instrument(server, { registry });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const answers = [request(port, { path: '/a' }), request(port, { path: '/b' })];
+      await waitFor(() => held.size === 2, 'both requests held');
+      const result = await drain(registry, { deadline: 20 });
+      const responses = await Promise.all(answers);
+      expect(result).toEqual({ drained: 0, forced: 2 });
+      expect(responses.map((r) => r.status)).toEqual([503, 503]);
+      expect(registry.size).toBe(0);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('a watchdog sweep ends the two left, whichever tracked neighbours ended before them', async () => {
     const { t, answers } = await twoLeftInFlight();
     const watchdog = startWatchdog(t.registry, { maxAge: 1, interval: 60_000 });

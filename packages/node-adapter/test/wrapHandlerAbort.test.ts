@@ -55,6 +55,28 @@ describe('wrapHandler: client departures are not handler failures', () => {
     expect(r.reported).toEqual([]);
   });
 
+  it("an AbortError of the work's own making, without the reason as its cause, after the client left → not reported", async () => {
+    const r = await leaveMidRequest(async (_req, _res, connection) => {
+      const signal = connection!.signal;
+      await new Promise((resolve) => signal.addEventListener('abort', resolve));
+      throw new DOMException('query cancelled by the driver', 'AbortError');
+    });
+    expect(r.release.outcome).toBe('closed');
+    expect(r.reported).toEqual([]);
+  });
+
+  it('an error whose cause chain loops back on itself, after the client left → reported (the search of the chain ends)', async () => {
+    const looping = new Error('retry gave up');
+    looping.cause = new Error('attempt failed', { cause: looping });
+    const r = await leaveMidRequest(async (_req, _res, connection) => {
+      const signal = connection!.signal;
+      await new Promise((resolve) => signal.addEventListener('abort', resolve));
+      throw looping;
+    });
+    expect(r.release.outcome).toBe('closed');
+    expect(r.reported).toEqual([looping]);
+  });
+
   it('an unrelated error thrown after the client left is still reported (the outcome stays closed)', async () => {
     const r = await leaveMidRequest(async (_req, _res, connection) => {
       const signal = connection!.signal;
