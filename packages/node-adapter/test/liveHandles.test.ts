@@ -1,8 +1,11 @@
 import http, { type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
+import { setImmediate as turn } from 'node:timers/promises';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { createRegistry } from '@lifeline/core';
 import { describe, expect, it } from 'vitest';
-import { drain, instrument, startWatchdog } from '../src/index.js';
+import { drain, instrument, startWatchdog, track } from '../src/index.js';
 import { request, type LooseResponse } from './helpers/client.js';
 import { sleep, startHttp1, waitFor, waitForReleases } from './helpers/server.js';
 
@@ -26,6 +29,30 @@ async function twoLeftInFlight() {
   await waitForReleases(t, 3);
   return { t, answers };
 }
+
+v8.setFlagsFromString('--expose-gc');
+const collectGarbage = vm.runInNewContext('gc') as () => void;
+
+describe('an ended connection is not kept alive by its registry', () => {
+  it('three tracked connections ended newest, oldest, middle are all collectable while the registry lives on', async () => {
+    const registry = createRegistry();
+    const refs: WeakRef<object>[] = [];
+    // Offline pairs: nothing but this block holds the request, response and socket.
+    (() => {
+      const connections = [0, 1, 2].map(() => {
+        const req = new http.IncomingMessage(new net.Socket());
+        return track(req, new http.ServerResponse(req), { registry });
+      });
+      for (const i of [2, 0, 1]) connections[i]!.fail('shutdown', undefined, { terminate: false });
+      for (const c of connections) refs.push(new WeakRef(c));
+    })();
+    await turn();
+    collectGarbage();
+    await turn();
+    expect(registry.size).toBe(0);
+    expect(refs.map((r) => r.deref() === undefined)).toEqual([true, true, true]);
+  });
+});
 
 describe('the connections the adapter acts on at a sweep or a shutdown are exactly those still in flight', () => {
   it('on a registry that takes no new properties (Object.preventExtensions), drain still finds and answers the in-flight requests', async () => {
