@@ -100,14 +100,15 @@ let createdSignal: (connection: Connection<unknown>) => AbortSignal | undefined;
  * True when `error` is the connection's own abort surfacing in the code that
  * used its signal: the signal's reason itself (fetch, undici), an error whose
  * `cause` chain holds it (timers/promises, events.once), or an `AbortError`
- * once the signal has aborted. Reads the signal only if it was ever created.
+ * once the signal has aborted. The reason is a `ConnectionClosedError` or
+ * `ConnectionErroredError`, both named `'AbortError'`, so one name check per
+ * link covers all three. Reads the signal only if it was ever created.
  */
 export function isOwnAbort(connection: Connection<unknown>, error: unknown): boolean {
   const signal = createdSignal(connection);
   if (signal === undefined || !signal.aborted) return false;
   let current: unknown = error;
   for (let depth = 0; depth < 8 && current != null; depth++) {
-    if (current === signal.reason) return true;
     if ((current as { name?: unknown }).name === 'AbortError') return true;
     current = (current as { cause?: unknown }).cause;
   }
@@ -307,10 +308,8 @@ export abstract class TrackedConnection<M = unknown> implements Connection<M> {
     this[kApply]({ type: 'DATA', bytesSent });
   }
 
-  /** Bytes moved by the transport under this connection; see {@link kBytesMoved}. */
-  [kBytesMoved](): number | undefined {
-    return undefined;
-  }
+  /** Bytes moved by the transport under this connection (`undefined` when unknown); see {@link kBytesMoved}. */
+  abstract [kBytesMoved](): number | undefined;
 
   /** Stop the transport after `fail`: answer or destroy. */
   protected abstract [kTerminate](reason: ErrorReason): void;

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
 import { Readable } from 'node:stream';
-import { createRegistry, InvalidArgumentError, InvalidOptionsError, LifelineError } from '@lifeline/core';
+import { createRegistry, errorReasons, InvalidArgumentError, InvalidOptionsError, LifelineError } from '@lifeline/core';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import {
   connectionOf,
@@ -88,7 +88,18 @@ const cases: Case[] = [
   { what: "instrument(server, 'yes')", call: () => instrument(server, 'yes' as never), error: A, where: 'instrument', argument: 'options', mentions: ['"yes"'] },
   { what: 'track(null, res, { registry })', call: () => track(null as never, res, { registry }), error: A, where: 'track', argument: 'req' },
   { what: 'track({}, {}, { registry })', call: () => track({} as never, {} as never, { registry }), error: A, where: 'track', argument: 'req' },
+  { what: 'track(undefined, res, { registry })', call: () => track(undefined as never, res, { registry }), error: A, where: 'track', argument: 'req' },
+  {
+    what: 'track(a request built without a socket, res, { registry })',
+    call: () => track(new http.IncomingMessage(null as never), res, { registry }),
+    error: A,
+    where: 'track',
+    argument: 'req',
+    mentions: ['IncomingMessage'],
+  },
   { what: 'track(req, {}, { registry })', call: () => track(offlinePair().req, {} as never, { registry }), error: A, where: 'track', argument: 'res' },
+  { what: 'track(req, undefined, { registry })', call: () => track(offlinePair().req, undefined as never, { registry }), error: A, where: 'track', argument: 'res' },
+  { what: 'track(req, null, { registry })', call: () => track(offlinePair().req, null as never, { registry }), error: A, where: 'track', argument: 'res' },
   { what: 'track(req, res, {})', call: () => track(offlinePair().req, offlinePair().res, {} as never), error: O, where: 'track', argument: 'registry' },
   { what: 'trackStream(null, { registry })', call: () => trackStream(null as never, { registry }), error: A, where: 'trackStream', argument: 'stream' },
   { what: 'trackStream(res, { registry })', call: () => trackStream(res as never, { registry }), error: A, where: 'trackStream', argument: 'stream', mentions: ['a ServerResponse'] },
@@ -142,8 +153,17 @@ const cases: Case[] = [
   { what: "runKeepAlive(0, ['/'])", call: () => runKeepAlive(0, ['/']), async: true, error: A, where: 'runKeepAlive', argument: 'port' },
   { what: "runKeepAlive(port, '/')", call: () => runKeepAlive(1, '/' as never), async: true, error: A, where: 'runKeepAlive', argument: 'paths' },
   { what: "runKeepAlive(port, ['/'], -1)", call: () => runKeepAlive(1, ['/'], -1), async: true, error: A, where: 'runKeepAlive', argument: 'timeoutMs' },
-  { what: "connection.fail('oops')", call: () => connection.fail('oops' as never), error: A, where: 'connection.fail', argument: 'reason', mentions: ["'handler-error'"] },
+  {
+    what: "connection.fail('oops')",
+    call: () => connection.fail('oops' as never),
+    error: A,
+    where: 'connection.fail',
+    argument: 'reason',
+    // The message lists every reason it accepts, quoted and comma-separated.
+    mentions: [`expected one of ${errorReasons.map((r) => `'${r}'`).join(', ')}, received the string "oops"`],
+  },
   { what: 'connection.fail(reason, error, null)', call: () => connection.fail('handler-error', new Error('x'), null as never), error: A, where: 'connection.fail', argument: 'options' },
+  { what: 'connection.fail(reason, error, true)', call: () => connection.fail('handler-error', new Error('x'), true as never), error: A, where: 'connection.fail', argument: 'options', mentions: ['the boolean true'] },
   {
     what: "connection.fail(reason, error, { terminate: 'no' })",
     call: () => connection.fail('handler-error', new Error('x'), { terminate: 'no' as never }),

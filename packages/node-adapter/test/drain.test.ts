@@ -1,3 +1,4 @@
+import type { ServerHttp2Stream } from 'node:http2';
 import { createRegistry } from '@lifeline/core';
 import { describe, expect, it } from 'vitest';
 import { drain } from '../src/index.js';
@@ -92,6 +93,45 @@ describe('drain over a real 127.0.0.1 socket', () => {
 });
 
 describe('drain on an HTTP/2 server', () => {
+  it('drain(registry) without a server sends GOAWAY only to sessions with streams in flight, not to one whose streams all ended', async () => {
+    const held = new Map<string, ServerHttp2Stream>();
+    const t = await startHttp2({
+      stream: (stream, headers) => {
+        const path = headers[':path']!;
+        if (path.startsWith('/held')) held.set(path, stream);
+        else stream.respond({ ':status': 204 }, { endStream: true });
+      },
+    });
+    const done = await h2connect(t.port);
+    const busy = await h2connect(t.port);
+    try {
+      // Two streams on `done`, tracked in order, ended newest first: both leave the adapter's live list.
+      const first = h2request(done, { ':path': '/held-first' });
+      await waitFor(() => held.has('/held-first'), 'the first stream');
+      const second = h2request(done, { ':path': '/held-second' });
+      await waitFor(() => held.has('/held-second'), 'the second stream');
+      held.get('/held-second')!.respond({ ':status': 200 }, { endStream: true });
+      await second;
+      held.get('/held-first')!.respond({ ':status': 200 }, { endStream: true });
+      await first;
+      const inFlight = h2request(busy, { ':path': '/held-busy' });
+      await waitFor(() => held.has('/held-busy'), 'the in-flight stream');
+      const goaways: string[] = [];
+      done.on('goaway', () => goaways.push('done'));
+      busy.on('goaway', () => goaways.push('busy'));
+      const result = await drain(t.registry, { deadline: 50 });
+      expect(result).toEqual({ drained: 0, forced: 1 });
+      expect((await inFlight).status).toBe(503);
+      // A request on `done` after drain: a session sent GOAWAY would refuse it.
+      expect((await h2request(done, { ':path': '/after' })).status).toBe(204);
+      expect(new Set(goaways)).toEqual(new Set(['busy'])); // Node may send a graceful GOAWAY twice
+    } finally {
+      await h2close(done);
+      await h2close(busy);
+      await t.close();
+    }
+  });
+
   it('drain() sends GOAWAY to idle sessions too, so the server can close', async () => {
     const t = await startHttp2({ stream: (stream) => stream.respond({ ':status': 204 }, { endStream: true }) });
     const session = await h2connect(t.port);

@@ -60,6 +60,38 @@ describe('connection.onEnd', () => {
     expect(order).toEqual(['registered', 'late:finished']);
   });
 
+  it('a listener registered after the end and removed before its microtask never fires', async () => {
+    const fired: string[] = [];
+    let registered = false;
+    t = await startHttp1((req, res) => {
+      res.end('ok');
+      res.on('close', () => {
+        const connection = connectionOf(req)!;
+        connection.onEnd(() => fired.push('cancelled'))();
+        connection.onEnd((outcome) => fired.push(`kept:${outcome}`));
+        registered = true;
+      });
+    });
+    await get(t.port);
+    await waitFor(() => registered && fired.length > 0, 'the kept late listener');
+    expect(fired).toEqual(['kept:finished']);
+  });
+
+  it('removing the first of several listeners leaves the others, in order', async () => {
+    const fired: string[] = [];
+    t = await startHttp1((req, res) => {
+      const connection = connectionOf(req)!;
+      const offFirst = connection.onEnd(() => fired.push('first'));
+      connection.onEnd(() => fired.push('second'));
+      connection.onEnd(() => fired.push('third'));
+      offFirst();
+      res.end('ok');
+    });
+    await get(t.port);
+    await waitFor(() => fired.length >= 2, 'the remaining listeners');
+    expect(fired).toEqual(['second', 'third']);
+  });
+
   it('a throwing listener does not stop the others or the release', async () => {
     const seen: string[] = [];
     const errors: unknown[] = [];
@@ -78,6 +110,10 @@ describe('connection.onEnd', () => {
       await waitFor(() => seen.length === 1, 'second listener');
       expect(t.registry.size).toBe(0);
       expect(errors).toHaveLength(1);
+      // The report carries the thrown error and says which connection's listener threw.
+      const [what, thrown] = errors[0] as [string, Error];
+      expect(thrown.message).toBe('listener broke');
+      expect(what).toContain(`connection ${t.releases[0]!.id}`);
     } finally {
       console.error = original;
     }

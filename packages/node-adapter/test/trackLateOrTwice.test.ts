@@ -7,7 +7,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRegistry, type ConnectionId, type ReleasedConnection } from '@lifeline/core';
-import { track, trackSocket, trackStream, type Connection } from '../src/index.js';
+import { connectionOf, track, trackSocket, trackStream, type Connection } from '../src/index.js';
 import { h2close, h2connect, h2request } from './helpers/h2.js';
 import { get, rawClient, waitFor } from './helpers/server.js';
 
@@ -156,6 +156,25 @@ describe('tracking the same request, stream or socket twice gives the same handl
       expect(handles.length).toBe(2);
       for (const [first, second] of handles) expect(second).toBe(first);
       expect(registry.stats().opened).toBe(2);
+    } finally {
+      await h2close(session);
+    }
+  });
+
+  it('HTTP/2 compat API: track(req, res) tracks the stream under them (transport http2, the same handle from the stream), released at its end', async () => {
+    const { registry, releases } = recordingRegistry();
+    const seen: { transport: string; fromStream: boolean }[] = [];
+    const server = http2.createServer((req, res) => {
+      const connection = track(req, res, { registry });
+      seen.push({ transport: connection.transport, fromStream: connectionOf(req.stream) === connection });
+      res.end('ok');
+    });
+    const session = await h2connect(await listen(server));
+    try {
+      await h2request(session, { ':path': '/compat' });
+      await waitFor(() => releases.length === 1, 'the release');
+      expect(seen).toEqual([{ transport: 'http2', fromStream: true }]);
+      expect(releases.map((c) => [c.transport, c.outcome])).toEqual([['http2', 'finished']]);
     } finally {
       await h2close(session);
     }

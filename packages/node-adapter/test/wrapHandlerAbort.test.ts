@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it, vi } from 'vitest';
 import { wrapHandler } from '../src/index.js';
 import { rawRequest } from '../src/testing/index.js';
-import { rawClient, startHttp1, waitFor, waitForReleases } from './helpers/server.js';
+import { get, rawClient, startHttp1, waitFor, waitForReleases } from './helpers/server.js';
 
 // A client that leaves cancels the handler's work through connection.signal, exactly as the README
 // example does; the rejection that follows is the client leaving, not a handler failure.
@@ -55,6 +55,28 @@ describe('wrapHandler: client departures are not handler failures', () => {
     expect(r.reported).toEqual([]);
   });
 
+  it("an AbortError of the work's own making, without the reason as its cause, after the client left → not reported", async () => {
+    const r = await leaveMidRequest(async (_req, _res, connection) => {
+      const signal = connection!.signal;
+      await new Promise((resolve) => signal.addEventListener('abort', resolve));
+      throw new DOMException('query cancelled by the driver', 'AbortError');
+    });
+    expect(r.release.outcome).toBe('closed');
+    expect(r.reported).toEqual([]);
+  });
+
+  it('an error whose cause chain loops back on itself, after the client left → reported (the search of the chain ends)', async () => {
+    const looping = new Error('retry gave up');
+    looping.cause = new Error('attempt failed', { cause: looping });
+    const r = await leaveMidRequest(async (_req, _res, connection) => {
+      const signal = connection!.signal;
+      await new Promise((resolve) => signal.addEventListener('abort', resolve));
+      throw looping;
+    });
+    expect(r.release.outcome).toBe('closed');
+    expect(r.reported).toEqual([looping]);
+  });
+
   it('an unrelated error thrown after the client left is still reported (the outcome stays closed)', async () => {
     const r = await leaveMidRequest(async (_req, _res, connection) => {
       const signal = connection!.signal;
@@ -63,5 +85,33 @@ describe('wrapHandler: client departures are not handler failures', () => {
     });
     expect(r.release.outcome).toBe('closed');
     expect(r.reported.map((e) => (e as Error).message)).toEqual(['bug in cleanup']);
+  });
+
+  it("an AbortError from the handler's own cancellation while the client is still there is a failure: reported, 500, errored (handler-error)", async () => {
+    const reported: unknown[] = [];
+    const abortedWhenRead: boolean[] = [];
+    const t = await startHttp1(
+      wrapHandler(
+        async (req, _res, connection) => {
+          // One handler reads connection.signal (created, not aborted), the other never does.
+          if (req.url === '/signal-read') abortedWhenRead.push(connection!.signal.aborted);
+          throw new DOMException('own deadline passed', 'AbortError');
+        },
+        { onHandlerError: (error) => reported.push(error) },
+      ),
+    );
+    try {
+      const responses = [await get(t.port, '/signal-read'), await get(t.port, '/signal-unread')];
+      await waitForReleases(t, 2);
+      expect(abortedWhenRead).toEqual([false]);
+      expect(responses.map((r) => r.status)).toEqual([500, 500]);
+      expect(reported.map((e) => (e as Error).message)).toEqual(['own deadline passed', 'own deadline passed']);
+      expect(t.releases.map((c) => [c.outcome, (c.event as { reason?: string }).reason])).toEqual([
+        ['errored', 'handler-error'],
+        ['errored', 'handler-error'],
+      ]);
+    } finally {
+      await t.close();
+    }
   });
 });
