@@ -31,7 +31,7 @@ export function strykerConfig(packageDir, mutate) {
     vitest: { configFile: 'vitest.mutation.config.ts', dir: packageDir, related: false },
     coverageAnalysis: 'perTest',
     mutate,
-    // The shared machine has 2 cores; a higher concurrency only makes socket tests time out.
+    // The core's tests are CPU-bound: one per core. (The adapter overrides it: its tests mostly wait.)
     concurrency: 2,
     // Longer than vitest's own 30 s test timeout (vitest.config.ts): a mutant that makes a test wait forever fails
     // that test (killed), and only a mutant that blocks the process outright is a timeout. With 10 s, a mutant whose
