@@ -105,11 +105,13 @@ function streamInto(res: Response, source: Readable, expectedBytes: number | und
       source.destroy();
     };
     const off = connection !== undefined ? connection.onEnd(stopOnEnd) : onUntrackedResponseGone(res, () => stopOnEnd(undefined));
-    // Registered before pipeline's own listeners: the fact is recorded before pipeline destroys the response.
-    source.once('error', (error: Error) => {
+    /** The source failed (an error, or fewer bytes than expected): the first failure is the result's error. */
+    const recordSourceError = (error: Error) => {
       sourceError ??= error;
       connection?.fail('stream-error', error, { terminate: false });
-    });
+    };
+    // Registered before pipeline's own listeners: the fact is recorded before pipeline destroys the response.
+    source.once('error', recordSourceError);
     if (expectedBytes !== undefined) {
       const expected = expectedBytes;
       // Also before pipeline's: its own 'end' listener ends the response, and an ended response looks
@@ -119,8 +121,7 @@ function streamInto(res: Response, source: Readable, expectedBytes: number | und
       source.once('end', () => {
         if (bytes >= expected) return;
         const error = Object.assign(new Error(`source ended after ${bytes} of ${expected} bytes`), { code: 'LIFELINE_SHORT_READ' });
-        sourceError ??= error;
-        connection?.fail('stream-error', error, { terminate: false });
+        recordSourceError(error);
         res.destroy(error);
       });
     }
