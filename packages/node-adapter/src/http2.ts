@@ -136,13 +136,18 @@ export class Http2Connection<M = unknown> extends TrackedConnection<M> {
     // A RST_STREAM surfaces as ERR_HTTP2_STREAM_ERROR with its code. Node shows no difference between one the
     // peer sent and one the app sent with stream.close(code), so both count as a reset (closed); a server-side
     // failure the app wants recorded as such goes through connection.fail(), which records ERROR first.
+    // A cancel from the peer (RST_STREAM CANCEL, its socket closing) brings no error. An error left after these
+    // checks is the application's own: a server-side failure whatever reset code went with it, CANCEL included
+    // (a session destroyed with that code, a stream destroyed with an AbortError or in its 'aborted' listener).
     const code = (error as { code?: string } | null)?.code;
     const reset = rst !== NGHTTP2.NO_ERROR && code === 'ERR_HTTP2_STREAM_ERROR';
     const peerSessionError = peerLeftSession && code === 'ERR_HTTP2_SESSION_ERROR';
-    if (error && !isPeerError(error) && !reset && !peerSessionError && rst !== NGHTTP2.CANCEL) {
+    if (error && !isPeerError(error) && !reset && !peerSessionError) {
       return this[kApply]({ type: 'ERROR', reason: 'destroyed', error: toErrorInfo(error) });
     }
-    // The peer's GOAWAY or FIN came first and this stream was cut short with it: the session left, not the stream.
+    // The peer's GOAWAY or FIN came first and this stream was cut short after it: the session left, not the stream.
+    // A GOAWAY closes the session at once; after a FIN Node closes it only when the socket closes (not while a
+    // half-open server keeps it), so a stream the application cuts in between finds the session still open.
     const sessionGone = session !== undefined && (session.destroyed || session.closed || (peerLeftSession && cutShort));
     if (rst === NGHTTP2.CANCEL) return this[kApply]({ type: 'CLOSE', reason: sessionGone ? 'session-closed' : 'cancelled' });
     if (sessionGone) return this[kApply]({ type: 'CLOSE', reason: 'session-closed' });

@@ -1,6 +1,7 @@
 // The server ending an HTTP/2 stream itself: connection.fail(), the watchdog and drain answer a
 // stream that has sent nothing and reset one that has started; a stream's own timeout is the server's.
 import http2 from 'node:http2';
+import { addAbortSignal } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { connectionOf, drain } from '../src/index.js';
 import { h2close, h2connect, h2request } from './helpers/h2.js';
@@ -105,6 +106,84 @@ describe('HTTP/2: the server ends a stream', () => {
       expect((await h2request(session)).status).toBe(200);
       await waitForReleases(t, 1);
       expect(t.releases.map((c) => [c.outcome, (c.event as { reason?: string }).reason])).toEqual([['errored', 'timeout']]);
+    } finally {
+      await h2close(session);
+      await t.close();
+    }
+  });
+});
+
+describe('HTTP/2: the application destroys a started stream with its own error', () => {
+  // Node resets a stream destroyed with an AbortError with CANCEL, the code a client's cancel has; the error
+  // is the application's own, so the stream failed on the server's side.
+  it('an AbortError of its own (addAbortSignal) → errored (destroyed), although the client sees RST_STREAM CANCEL', async () => {
+    const t = await startHttp2({
+      stream: (stream) => {
+        stream.on('error', () => {});
+        stream.respond({ ':status': 200 });
+        const controller = new AbortController();
+        addAbortSignal(controller.signal, stream);
+        stream.write('partial', () => controller.abort());
+      },
+    });
+    const session = await h2connect(t.port);
+    try {
+      const answer = await h2request(session);
+      await waitForReleases(t, 1);
+      expect([answer.status, answer.body.toString(), answer.rstCode]).toEqual([200, 'partial', NGHTTP2_CANCEL]);
+      expect(t.releases[0]).toMatchObject({ outcome: 'errored', event: { type: 'ERROR', reason: 'destroyed', error: { name: 'AbortError' } } });
+    } finally {
+      await h2close(session);
+      await t.close();
+    }
+  });
+
+  // The client's cancel came first, but the application chose to destroy the stream with an error of its own: that
+  // error is what the stream ended with, as it is after a client's reset with any other code.
+  it("its own error from an 'aborted' listener, after the client's RST_STREAM CANCEL → errored (destroyed), not cancelled", async () => {
+    const t = await startHttp2({
+      stream: (stream) => {
+        stream.on('error', () => {});
+        stream.on('aborted', () => stream.destroy(new Error('client went away')));
+        stream.respond({ ':status': 200 });
+        stream.write('partial');
+      },
+    });
+    const session = await h2connect(t.port);
+    try {
+      const clientStream = session.request({ ':path': '/' });
+      clientStream.on('error', () => {});
+      await new Promise((resolve) => clientStream.once('data', resolve));
+      clientStream.close(NGHTTP2_CANCEL);
+      await waitForReleases(t, 1);
+      expect(t.releases[0]).toMatchObject({ outcome: 'errored', event: { type: 'ERROR', reason: 'destroyed', error: { message: 'client went away' } } });
+    } finally {
+      await h2close(session);
+      await t.close();
+    }
+  });
+
+  // A proxy that closes the stream (code 0) and, in the same turn, destroys it with the error of its upstream
+  // HTTP/2 stream: that error carries the code Node gives a reset, but this stream's reset code stays 0.
+  it("an error with a reset's code (ERR_HTTP2_STREAM_ERROR) on a stream it closed with code 0 → errored (destroyed), not a reset", async () => {
+    const rstCodes: (number | undefined)[] = [];
+    const t = await startHttp2({
+      stream: (stream) => {
+        stream.on('error', () => {});
+        stream.on('close', () => rstCodes.push(stream.rstCode));
+        stream.respond({ ':status': 200 });
+        stream.write('partial');
+        const upstreamError = Object.assign(new Error('Stream closed with error code NGHTTP2_INTERNAL_ERROR'), { code: 'ERR_HTTP2_STREAM_ERROR' });
+        stream.close();
+        stream.destroy(upstreamError);
+      },
+    });
+    const session = await h2connect(t.port);
+    try {
+      await h2request(session);
+      await waitForReleases(t, 1);
+      expect(rstCodes).toEqual([NGHTTP2_NO_ERROR]);
+      expect(t.releases[0]).toMatchObject({ outcome: 'errored', event: { type: 'ERROR', reason: 'destroyed', error: { code: 'ERR_HTTP2_STREAM_ERROR' } } });
     } finally {
       await h2close(session);
       await t.close();

@@ -126,6 +126,23 @@ for (const api of ['core', 'compat'] as const) {
       expect(server.releases[0]).toMatchObject({ outcome: 'errored', event: { type: 'ERROR', reason: 'destroyed', error: { message: 'backend gone' } } });
     });
 
+    // Node resets the session's streams with the code the application passes, CANCEL included; the error is
+    // still the application's own, not a peer's cancel.
+    it("after the client's graceful GOAWAY, the application destroys the session with its own error and code CANCEL → errored (destroyed)", async () => {
+      const { server, stopAll, sessions } = await streamingServer(api);
+      const session = await h2connect(server.port);
+      await openStreams(session, 1);
+      const [serverSession] = [...sessions];
+      const goaway = new Promise((resolve) => serverSession!.once('goaway', resolve));
+      session.close();
+      await goaway;
+      serverSession!.destroy(new Error('backend gone'), http2.constants.NGHTTP2_CANCEL);
+      await waitFor(() => server.registry.size === 0 && server.releases.length === 1, 'the stream released');
+      stopAll();
+      session.destroy();
+      expect(server.releases[0]).toMatchObject({ outcome: 'errored', event: { type: 'ERROR', reason: 'destroyed', error: { message: 'backend gone' } } });
+    });
+
     it('the application destroys the session with an error code → errored (the server ended it)', async () => {
       const { server, stopAll, sessions } = await streamingServer(api);
       const session = await h2connect(server.port);
@@ -220,6 +237,37 @@ describe("HTTP/2: the client's connection goes without a GOAWAY", () => {
     await waitFor(() => server.releases.length === 1, 'the stream released');
     client.destroy();
     expect(endings(server.releases)).toEqual(['closed:session-closed']);
+  });
+
+  // With allowHalfOpen the server keeps its side of the socket open after the client's FIN, so Node neither
+  // closes nor destroys the session: a stream the application cuts then (here stream.close(), code 0) ends
+  // while the session looks alive. The peer had left first: the session went, not the stream.
+  it('the client ends its TCP connection (FIN) on a half-open server, then the application closes the stream → closed (session-closed)', async () => {
+    const streams: http2.ServerHttp2Stream[] = [];
+    let finSeen = false;
+    t = await startHttp2(
+      {
+        stream: (stream) => {
+          stream.on('error', () => {});
+          stream.session!.socket.once('end', () => (finSeen = true));
+          stream.respond({ ':status': 200 });
+          stream.write('partial', () => streams.push(stream));
+        },
+      },
+      {},
+      { allowHalfOpen: true },
+    );
+    const client = await rawH2(t.port);
+    client.post(1);
+    await waitFor(() => streams.length === 1, 'the stream answered');
+    client.fin();
+    await waitFor(() => finSeen, "the server saw the client's FIN");
+    const sessionAlive = !streams[0]!.session!.closed && !streams[0]!.session!.destroyed;
+    streams[0]!.close();
+    await waitFor(() => t!.releases.length === 1, 'the stream released');
+    client.destroy();
+    expect(sessionAlive).toBe(true);
+    expect(endings(t.releases)).toEqual(['closed:session-closed']);
   });
 
   // A TCP reset: Node destroys the session with ECONNRESET and resets its streams with INTERNAL_ERROR;

@@ -88,9 +88,16 @@ function listenHttp2<S extends http2.Http2Server | http2.Http2SecureServer>(serv
   );
 }
 
-/** An instrumented node:http2 cleartext server on 127.0.0.1, port 0. */
-export function startHttp2(handlers: Http2Handlers, extras: InstrumentExtras = {}): Promise<TestServer<http2.Http2Server>> {
-  return listenHttp2(http2.createServer(), handlers, extras);
+/**
+ * An instrumented node:http2 cleartext server on 127.0.0.1, port 0. `options` go to `http2.createServer`, which
+ * hands them to its `net.Server` too (`allowHalfOpen`).
+ */
+export function startHttp2(
+  handlers: Http2Handlers,
+  extras: InstrumentExtras = {},
+  options: http2.ServerOptions & { allowHalfOpen?: boolean } = {},
+): Promise<TestServer<http2.Http2Server>> {
+  return listenHttp2(http2.createServer(options), handlers, extras);
 }
 
 /**
