@@ -34,6 +34,26 @@ describe("other code removing the adapter's listeners", () => {
     });
   }
 
+  it("a handler the application prepends after instrumenting stays ahead of the adapter's listener as other listeners come and go", () => {
+    const server = http.createServer();
+    const { detach } = instrument(server, { registry: createRegistry() });
+    const [ours] = server.listeners('request');
+    const early = () => {};
+    const late = () => {};
+    server.prependListener('request', early);
+    server.on('request', late);
+    server.removeListener('request', late);
+    server.on('upgrade', early);
+    const [oursOnUpgrade] = server.listeners('upgrade');
+    server.prependListener('upgrade', late);
+    const another = () => {};
+    server.on('upgrade', another);
+    const order = { request: server.listeners('request'), upgrade: server.listeners('upgrade') };
+    detach();
+    expect(order.request).toEqual([early, ours]);
+    expect(order.upgrade).toEqual([late, oursOnUpgrade, early, another]);
+  });
+
   it("removeAllListeners('request') then a new 'request' listener: requests are still tracked, and connectionOf(req) works in it", async () => {
     const t = await startHttp1((_req, res) => res.end('replaced'));
     const seen: boolean[] = [];
