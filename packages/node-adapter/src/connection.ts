@@ -97,18 +97,26 @@ export function failById<M>(registry: Registry<M>, id: ConnectionId, reason: Err
 let createdSignal: (connection: Connection<unknown>) => AbortSignal | undefined;
 
 /**
+ * How many links of an error's `cause` chain {@link isOwnAbort} reads: the error itself and up to
+ * seven causes. Enough for the wrappers real code stacks; a bound so a chain that loops back on itself ends.
+ */
+const CAUSE_CHAIN_LINKS = 8;
+
+/**
  * True when `error` is the connection's own abort surfacing in the code that
  * used its signal: the signal's reason itself (fetch, undici), an error whose
  * `cause` chain holds it (timers/promises, events.once), or an `AbortError`
  * once the signal has aborted. The reason is a `ConnectionClosedError` or
  * `ConnectionErroredError`, both named `'AbortError'`, so one name check per
- * link covers all three. Reads the signal only if it was ever created.
+ * link covers all three. At most {@link CAUSE_CHAIN_LINKS} (8) links are read:
+ * the error and its first seven causes; an `AbortError` deeper than that is
+ * not recognised. Reads the signal only if it was ever created.
  */
 export function isOwnAbort(connection: Connection<unknown>, error: unknown): boolean {
   const signal = createdSignal(connection);
   if (signal === undefined || !signal.aborted) return false;
   let current: unknown = error;
-  for (let depth = 0; depth < 8 && current != null; depth++) {
+  for (let depth = 0; depth < CAUSE_CHAIN_LINKS && current != null; depth++) {
     if ((current as { name?: unknown }).name === 'AbortError') return true;
     current = (current as { cause?: unknown }).cause;
   }

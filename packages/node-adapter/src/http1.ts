@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { ConnectionEvent, ErrorReason, Registry, Transport } from '@lifeline/core';
 import { kApply, kBytesMoved, kConnection, kDetach, kEnded, kTarget, kTerminate, TrackedConnection } from './connection.js';
 import { channels } from './diagnostics.js';
-import { endingFact, FINISH } from './endingFacts.js';
+import { endingFact, FINISH, isPeerError } from './endingFacts.js';
 import { answerPlain } from './plainAnswer.js';
 import { socketBytesMoved } from './transportBytes.js';
 
@@ -122,12 +122,15 @@ export class Http1Connection<M = unknown> extends TrackedConnection<M> {
   [kResponseClosed](): void {
     if (this[kEnded]) return;
     if (this.res.writableFinished) return this[kResponseFinished]();
-    const resError = this.res.errored;
-    const error = resError ?? socketError(this.req.socket as TaggedSocket);
+    const socketDiedOf = socketError(this.req.socket as TaggedSocket);
+    // From Node 24 a pipelined response still queued when its socket dies is destroyed with Node's own
+    // ECONNRESET ('aborted'), whatever killed the socket: the socket's own error, if any, says what did.
+    const resError = socketDiedOf != null && isPeerError(this.res.errored) ? undefined : this.res.errored;
+    const error = resError ?? socketDiedOf;
     this[kApply](this.#withHeaders(endingFact(error, this.#timedOut, 'aborted', resError != null ? 'destroyed' : 'socket-error')));
   }
 
-  /** The socket closed while this response was still queued behind others (pipelining). */
+  /** The socket closed while this response was still queued behind others (pipelining), or was destroyed already when it was tracked. */
   [kSocketGone](): void {
     // A response that finished is not here: Node emits its `close` on the next tick after `finish`,
     // before this sweep's turn, and attaching late checks `writableFinished` before the socket.
@@ -220,7 +223,8 @@ export function trackHttp1<M>(req: IncomingMessage, res: ServerResponse, options
   // Attached late: the facts may already have happened.
   if (res.writableFinished) connection[kResponseFinished]();
   else if (res.destroyed) connection[kResponseClosed]();
-  else if (socket.destroyed && socket.closed) connection[kSocketGone]();
+  // A destroyed socket carries nothing more, closed or not yet (a stream handed to the server may close a turn later).
+  else if (socket.destroyed) connection[kSocketGone]();
   else {
     watchTimeouts(socket);
     if (res.socket === null) queueOnSocket(socket, connection as Http1Connection);

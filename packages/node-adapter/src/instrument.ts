@@ -1,6 +1,7 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { Http2SecureServer, Http2Server, IncomingHttpHeaders as Http2Headers, ServerHttp2Stream } from 'node:http2';
 import type { Server as HttpsServer } from 'node:https';
+import type { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { createRegistry, type Registry, type RegistryOptions } from '@lifeline/core';
 import { checkOptions, option, registryOptionRules, type OptionIssue } from '@lifeline/core/internal';
@@ -45,7 +46,9 @@ export interface Instrumentation<M> {
   connectionOf(target: Trackable): Connection<M> | undefined;
   /**
    * Stops tracking new requests. Connections already tracked are still tracked
-   * to their end. The server can then be instrumented again.
+   * to their end. The server can then be instrumented again. This is the only
+   * way to stop: the adapter puts back a listener of its own that other code removes.
+   * @example `instrumentation.detach(); // the server's later requests are not tracked`
    */
   detach(): void;
 }
@@ -135,6 +138,9 @@ function isHttp2Server(server: object): server is Http2Server | Http2SecureServe
  * options, or the same `registry`, `meta` and `upgrades`); otherwise it throws
  * an `AlreadyInstrumentedError` (`LIFELINE_ALREADY_INSTRUMENTED`). One server
  * never has two registries. After `detach()` it can be instrumented anew.
+ * Only `detach()` stops the tracking: a listener of the adapter's that other
+ * code removes while it is still needed (`server.removeAllListeners('request')`,
+ * as engine.io does, or a removal by reference) is put back at once, first.
  * Bad arguments throw at the call: an `InvalidArgumentError`
  * (`LIFELINE_INVALID_ARGUMENT`) for a `server` that is not a Node server (an
  * Express or Koa app included), an `InvalidOptionsError` for bad options.
@@ -164,10 +170,6 @@ export function instrument<M = unknown>(server: AnyServer, options: InstrumentOp
   const meta = options.meta as ((request: RequestInfo) => M) | undefined;
   const registry: Registry<M> = (options.registry as Registry<M> | undefined) ?? registryFor<M>(options);
   const cleanups: (() => void)[] = [];
-  const on = (event: string, listener: (...args: never[]) => void) => {
-    server.prependListener(event, listener as never);
-    cleanups.push(() => server.removeListener(event, listener as never));
-  };
   // Without `meta`, every request shares one options object: nothing is allocated per request.
   const plain = { registry };
   const optionsFor = (info: RequestInfo) => (meta === undefined ? plain : { registry, meta: meta(info) });
@@ -177,34 +179,33 @@ export function instrument<M = unknown>(server: AnyServer, options: InstrumentOp
     // The request info is built only when there is a `meta` to give it to.
     const onStream = (stream: ServerHttp2Stream, headers: Http2Headers) =>
       trackServerStream(stream, meta === undefined ? plain : { registry, meta: meta({ method: headers[':method'], url: headers[':path'], headers }) }, headers);
-    on('stream', onStream);
     // With allowHTTP1, HTTP/1.1 requests reach the server as 'request' (or 'checkContinue' / 'checkExpectation')
     // without a stream. A 'request' listener turns on Node's compat layer for every stream, which answers some
     // (an unmet Expect: 417, CONNECT: 405) before a core-API application can: so listen only while the app does.
     const onHttp1Request = (req: IncomingMessage, res: ServerResponse) => {
       if (req.httpVersionMajor === 1) trackHttp1(req, res, optionsFor(req));
     };
-    const optional: Record<string, (...args: never[]) => unknown> = { request: onHttp1Request, checkContinue: onHttp1Request, checkExpectation: onHttp1Request };
+    const listeners: Record<string, (...args: never[]) => unknown> = { stream: onStream, request: onHttp1Request, checkContinue: onHttp1Request, checkExpectation: onHttp1Request };
     if (options.upgrades !== false) {
       // 'connect' is shared with the compat API's CONNECT (request, response): only HTTP/1.1 hands over a socket.
       const { upgrade, connect } = socketTakeoverListeners(registry, meta);
-      optional.upgrade = upgrade;
-      optional.connect = (req: IncomingMessage, socket: Duplex) => (req.httpVersionMajor === 1 ? connect(req, socket) : undefined);
+      listeners.upgrade = upgrade;
+      listeners.connect = (req: IncomingMessage, socket: Duplex) => (req.httpVersionMajor === 1 ? connect(req, socket) : undefined);
     }
-    followApplicationListeners(server as unknown as HttpServer, optional, cleanups);
+    followApplicationListeners(server, listeners, cleanups, 'stream');
     cleanups.push(rememberSessions(server));
   } else {
     const onRequest = (req: IncomingMessage, res: ServerResponse) => trackHttp1(req, res, optionsFor(req));
-    on('request', onRequest);
-    // Requests routed to these events never reach 'request'; listening to them changes Node's
-    // behaviour (no automatic 100 Continue / 417), so the adapter follows the application's listeners.
-    const optional: Record<string, (...args: never[]) => unknown> = {
+    // Requests routed to the events after 'request' never reach it; listening to them changes Node's
+    // behaviour (no automatic 100 Continue / 417), so on those the adapter follows the application's listeners.
+    const listeners: Record<string, (...args: never[]) => unknown> = {
+      request: onRequest,
       checkContinue: onRequest,
       checkExpectation: onRequest,
       clientError: onClientError,
     };
-    if (options.upgrades !== false) Object.assign(optional, socketTakeoverListeners(registry, meta));
-    followApplicationListeners(server as HttpServer, optional, cleanups);
+    if (options.upgrades !== false) Object.assign(listeners, socketTakeoverListeners(registry, meta));
+    followApplicationListeners(server, listeners, cleanups, 'request');
   }
 
   const instrumentation: Instrumentation<M> = {
@@ -247,28 +248,35 @@ function tagRequest(req: IncomingMessage, connection: Connection<unknown>): void
  * requests go to 'request', CONNECT sockets are closed, and `Expect` headers
  * are answered automatically. So for those events the adapter listens only
  * while the application does, and keeps it that way as the application adds
- * and removes its own listeners.
+ * and removes its own listeners. On the `always` event (where requests arrive)
+ * it listens whether the application does or not.
+ *
+ * Only `detach()` stops the tracking: a listener of the adapter's that other
+ * code removes (by reference, or with `removeAllListeners(event)`, as
+ * engine.io does with 'request') while it is still wanted is put back at once,
+ * first again.
  */
 function followApplicationListeners(
-  server: HttpServer,
-  ours: Record<string, (...args: never[]) => unknown>,
+  server: EventEmitter,
+  ours: Record<string | symbol, (...args: never[]) => unknown>,
   cleanups: (() => void)[],
+  always: string,
 ): void {
-  const sync = (event: string, adding: boolean) => {
+  // Every listener of ours is under a string name; a symbol-named event finds none and returns at once.
+  const sync = (event: string | symbol, adding: boolean) => {
     const listener = ours[event];
     if (listener === undefined) return;
     const all = server.listeners(event);
     const present = all.includes(listener);
-    const theirs = all.length - (present ? 1 : 0) + (adding ? 1 : 0);
-    if (theirs > 0 && !present) server.prependListener(event, listener as never);
-    if (theirs === 0 && present) server.removeListener(event, listener as never);
+    const wanted = event === always || all.length - (present ? 1 : 0) + (adding ? 1 : 0) > 0;
+    if (wanted && !present) server.prependListener(event, listener as never);
+    if (!wanted && present) server.removeListener(event, listener as never);
   };
   const onNewListener = (event: string | symbol, listener: unknown) => {
-    if (typeof event === 'string' && listener !== ours[event]) sync(event, true);
+    if (listener !== ours[event]) sync(event, true);
   };
-  const onRemoveListener = (event: string | symbol, listener: unknown) => {
-    if (typeof event === 'string' && listener !== ours[event]) sync(event, false);
-  };
+  // Also when the listener removed is the adapter's own: sync puts it back if it is still wanted.
+  const onRemoveListener = (event: string | symbol) => sync(event, false);
   for (const event of Object.keys(ours)) sync(event, false);
   server.on('newListener', onNewListener);
   server.on('removeListener', onRemoveListener);

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRegistry, type ReleasedConnection } from '@lifeline/core';
 import { track } from '../src/index.js';
@@ -206,6 +207,23 @@ describe('HTTP/1 facts over a real 127.0.0.1 socket', () => {
     // with the socket's ECONNRESET or without it (reset or aborted: the peer left either way).
     expect(byUrl[0]).toEqual({ type: 'CLOSE', reason: 'aborted' });
     for (const event of byUrl.slice(1)) expect(queuedDeathReasons).toContain((event as { reason: string }).reason);
+  });
+
+  it('9c. pipelining: the application destroys the socket with its own error while a response is queued → the queued one errored (socket-error) too, on every Node', async () => {
+    const t = await serve((req) => {
+      // /head is never answered; /queued waits behind it, and its handler kills the socket.
+      if (req.url === '/queued') req.socket.destroy(new Error('app gave up on this socket'));
+    });
+    const c = await rawClient(t.port);
+    c.on('error', () => {});
+    c.write(GET('/head') + GET('/queued'));
+    await waitForReleases(t, 2);
+    c.destroy();
+    const byUrl = t.releases.map((r) => [r.outcome, (r.event as { reason?: string }).reason, (r.event as { error?: { message?: string } }).error?.message]);
+    expect(byUrl).toEqual([
+      ['errored', 'socket-error', 'app gave up on this socket'],
+      ['errored', 'socket-error', 'app gave up on this socket'],
+    ]);
   });
 
   it('9b. pipelining: all answered → all finished, in order', async () => {
@@ -417,6 +435,46 @@ describe('HTTP/1: attaching late (fact 15)', () => {
       expect(released).toHaveLength(1);
       expect(released[0]!.outcome).toBe('closed');
       expect(queuedDeathReasons).toContain((released[0]!.event as { reason: string }).reason);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('a response whose socket the handler destroyed, tracked only then → released at once as closed (session-closed), over TCP and over a stream that closes later alike', async () => {
+    const registry = createRegistry();
+    const released: ReleasedConnection[] = [];
+    registry.onRelease((c) => released.push(c));
+    const atTrack: { via: string; released: number; socketClosed: boolean }[] = [];
+    const server = http.createServer((req, res) => {
+      req.socket.destroy();
+      const socketClosed = req.socket.closed;
+      track(req, res, { registry });
+      atTrack.push({ via: req.url!, released: released.length, socketClosed });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const c = await rawClient((server.address() as import('node:net').AddressInfo).port);
+      c.on('error', () => {});
+      c.write(GET('/tcp'));
+      await waitFor(() => atTrack.length === 1, 'the TCP request');
+      // A socket handed to the server as a stream (as proxies and tunnels do) whose close comes a turn after destroy().
+      const stream = new Duplex({
+        read() {},
+        write: (_chunk, _encoding, done) => done(),
+        destroy: (error, done) => setImmediate(() => done(error)),
+      });
+      server.emit('connection', stream);
+      stream.push(GET('/stream'));
+      await waitFor(() => atTrack.length === 2, 'the request over the stream');
+      expect(atTrack).toEqual([
+        { via: '/tcp', released: 1, socketClosed: true },
+        { via: '/stream', released: 2, socketClosed: false },
+      ]);
+      expect(released.map((c) => [c.outcome, (c.event as { reason?: string }).reason])).toEqual([
+        ['closed', 'session-closed'],
+        ['closed', 'session-closed'],
+      ]);
     } finally {
       server.closeAllConnections();
       server.close();

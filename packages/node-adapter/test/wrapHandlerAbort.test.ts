@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it, vi } from 'vitest';
-import { wrapHandler } from '../src/index.js';
+import { wrapHandler, type Connection } from '../src/index.js';
 import { rawRequest } from '../src/testing/index.js';
 import { get, rawClient, startHttp1, waitFor, waitForReleases } from './helpers/server.js';
 
@@ -75,6 +75,22 @@ describe('wrapHandler: client departures are not handler failures', () => {
     });
     expect(r.release.outcome).toBe('closed');
     expect(r.reported).toEqual([looping]);
+  });
+
+  it("the abort is recognised as deep as the 8th link of a cause chain (the error itself the 1st), not at the 9th", async () => {
+    /** The signal's reason wrapped so that it is link `link` of the chain. */
+    const abortAtLink = (link: number) => async (_req: unknown, _res: unknown, connection: Connection | undefined) => {
+      const signal = connection!.signal;
+      await new Promise((resolve) => signal.addEventListener('abort', resolve));
+      let error: unknown = signal.reason;
+      for (let i = link; i > 1; i--) error = new Error(`layer ${i - 1}`, { cause: error });
+      throw error;
+    };
+    const atEighth = await leaveMidRequest(abortAtLink(8));
+    const atNinth = await leaveMidRequest(abortAtLink(9));
+    expect(atEighth.reported).toEqual([]);
+    expect(atNinth.reported.map((e) => (e as Error).message)).toEqual(['layer 1']);
+    expect([atEighth.release.outcome, atNinth.release.outcome]).toEqual(['closed', 'closed']);
   });
 
   it('an unrelated error thrown after the client left is still reported (the outcome stays closed)', async () => {

@@ -10,7 +10,8 @@ export const nodePaths = {
   /**
    * A pipelined response still queued behind another when its socket dies.
    * Node 20 and 22: neither `finish` nor `close` (found by Lifeline's socket sweep, reason `session-closed`).
-   * Node 24 and later: its own `close` (reason `aborted`).
+   * Node 24 and later: its own `close`, the response destroyed with Node's own ECONNRESET whatever killed
+   * the socket (so Lifeline records the socket's own error when it has one).
    */
   queuedResponseGetsClose: nodeMajor >= 24,
   /**
