@@ -124,8 +124,9 @@ export class Http1Connection<M = unknown> extends TrackedConnection<M> {
     if (this.res.writableFinished) return this[kResponseFinished]();
     const socketDiedOf = socketError(this.req.socket as TaggedSocket);
     // From Node 24 a pipelined response still queued when its socket dies is destroyed with Node's own
-    // ECONNRESET ('aborted'), whatever killed the socket: the socket's own error, if any, says what did.
-    const resError = socketDiedOf != null && isPeerError(this.res.errored) ? undefined : this.res.errored;
+    // ECONNRESET ('aborted'), whatever killed the socket: a FIN, a reset, the application's own error. That
+    // error is no fact about the peer; the socket's own error, or none (the client's FIN: aborted), says what happened.
+    const resError = isPeerError(this.res.errored) ? undefined : this.res.errored;
     const error = resError ?? socketDiedOf;
     this[kApply](this.#withHeaders(endingFact(error, this.#timedOut, 'aborted', resError != null ? 'destroyed' : 'socket-error')));
   }

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createRegistry, type ReleasedConnection } from '@lifeline/core';
 import { track } from '../src/index.js';
 import { get, rawClient, sleep, startHttp1, waitFor, waitForReleases, type TestServer } from './helpers/server.js';
-import { queuedDeathReasons } from './helpers/nodePaths.js';
+import { nodePaths, queuedDeathReasons } from './helpers/nodePaths.js';
 
 const BIG = Buffer.alloc(8 * 1024 * 1024, 'x');
 let current: TestServer<http.Server> | undefined;
@@ -223,6 +223,24 @@ describe('HTTP/1 facts over a real 127.0.0.1 socket', () => {
     expect(byUrl).toEqual([
       ['errored', 'socket-error', 'app gave up on this socket'],
       ['errored', 'socket-error', 'app gave up on this socket'],
+    ]);
+  });
+
+  it('9d. pipelining: the application destroys the socket without an error while a response is queued → the queued one closed like the one in flight, never a reset (Node 24+ hands it an ECONNRESET of its own: no fact about the peer)', async () => {
+    const t = await serve((req) => {
+      if (req.url === '/queued') req.socket.destroy();
+    });
+    const c = await rawClient(t.port);
+    c.on('error', () => {});
+    c.write(GET('/head') + GET('/queued'));
+    await waitForReleases(t, 2);
+    c.destroy();
+    const reasons = t.releases.map((r) => [r.outcome, (r.event as { reason?: string }).reason]);
+    // Node 20/22 give the queued response no event of its own (the socket's watcher finds it: session-closed);
+    // from Node 24 it gets its own 'close' with Node's ECONNRESET, recorded as what the socket saw: nothing, so aborted.
+    expect(reasons).toEqual([
+      ['closed', 'aborted'],
+      ['closed', nodePaths.queuedResponseGetsClose ? 'aborted' : 'session-closed'],
     ]);
   });
 
