@@ -71,7 +71,7 @@ describe('pipeResponse endings', () => {
     const t = await h1(async (_req, res) => {
       source = manualSource();
       const pending = pipeResponse(res, source);
-      source.once('resume', () => res.end('answered elsewhere'));
+      setImmediate(() => res.end('answered elsewhere'));
       result = await pending;
     });
     const r = await request(t.port);
@@ -183,6 +183,104 @@ describe('pipeResponse endings', () => {
     expect(results[1]).toMatchObject({ bytes: STEP, outcome: undefined, error: { code: 'LIFELINE_SHORT_READ' } });
     // The message carries both counts: how far the source got, and what it announced.
     expect(results[1]!.error!.message).toMatch(new RegExp(`\\b${STEP}\\b.*\\b${STEP + 10}\\b`));
+  });
+});
+
+describe('pipeResponse when the source fails before anything was sent: a complete 500, as fail() answers', () => {
+  const upstreamError = () => Object.assign(new Error('upstream broke'), { code: 'EUPSTREAM' });
+  /** The three sources that fail before their first chunk, by request path; the last with its expectedBytes. */
+  const failingSource = (path: string | undefined): [Readable, { expectedBytes?: number }] => {
+    const source = manualSource();
+    if (path === '/destroyed-before') source.destroy(upstreamError());
+    else if (path === '/errors') setImmediate(() => source.destroy(upstreamError()));
+    else setImmediate(() => source.push(null)); // /empty-short: ends without a byte of the 10 announced
+    return [source, path === '/empty-short' ? { expectedBytes: 10 } : {}];
+  };
+  const paths = ['/errors', '/destroyed-before', '/empty-short'];
+  const codes = ['EUPSTREAM', 'EUPSTREAM', 'LIFELINE_SHORT_READ'];
+
+  it('tracked, over HTTP/1 to a keep-alive client and over HTTP/2: the client reads a whole 500, the result says 500 with the error, the connection ends errored (stream-error)', async () => {
+    const results = new Map<string, SendResult>();
+    const t1 = await h1(async (req, res) => {
+      results.set(`h1 ${req.url}`, await pipeResponse(res, ...failingSource(req.url)));
+    });
+    const t2 = await startHttp2({
+      request: async (req, res) => {
+        results.set(`h2 ${req.url}`, await pipeResponse(res, ...failingSource(req.url)));
+      },
+    });
+    closeAfter(t2.close);
+    const agent = new http.Agent({ keepAlive: true });
+    closeAfter(async () => agent.destroy());
+    const overHttp1 = [];
+    for (const path of paths) overHttp1.push(await request(t1.port, { path, agent }));
+    const session = await h2connect(t2.port);
+    const overHttp2 = await Promise.all(paths.map((path) => h2request(session, { ':path': path })));
+    await h2close(session);
+    await waitFor(() => results.size === 6, 'every call to settle');
+    // fail()'s answer: a plain 500 with its length, and Connection: close (the socket may not be reused).
+    expect(overHttp1.map((r) => [r.status, r.body.toString(), r.complete, r.headers.connection])).toEqual(paths.map(() => [500, 'Internal Server Error\n', true, 'close']));
+    expect(overHttp2.map((r) => [r.status, r.ended, r.rstCode])).toEqual(paths.map(() => [500, true, http2.constants.NGHTTP2_NO_ERROR]));
+    for (const [i, path] of paths.entries()) {
+      for (const transport of ['h1', 'h2']) {
+        expect(results.get(`${transport} ${path}`), `${transport} ${path}`).toMatchObject({ status: 500, bytes: 0, outcome: 'errored', error: { code: codes[i] } });
+      }
+    }
+    for (const t of [t1, t2]) {
+      expect(t.releases.map((c) => [c.outcome, c.event])).toMatchObject(codes.map((code) => ['errored', { reason: 'stream-error', error: { code } }]));
+    }
+  });
+
+  it('untracked: the client reads a whole 500 on a connection kept alive, the result says 500 with the error and no outcome', async () => {
+    const results = new Map<string, SendResult>();
+    const port = await untracked(async (req, res) => {
+      results.set(req.url!, await pipeResponse(res, ...failingSource(req.url)));
+    });
+    const c = await rawClient(port);
+    c.write(paths.map((path) => rawRequest(path, false)).join(''));
+    // Three complete answers on one socket: each 500 was whole, or the next could not be read after it.
+    await waitFor(() => c.received().split('Internal Server Error\n').length === 4, 'three 500 answers');
+    expect(c.received().match(/^HTTP\/1\.1 \d+/gm)).toEqual(['HTTP/1.1 500', 'HTTP/1.1 500', 'HTTP/1.1 500']);
+    c.destroy();
+    await waitFor(() => results.size === 3, 'every call to settle');
+    expect(paths.map((path) => results.get(path))).toMatchObject(codes.map((code) => ({ status: 500, bytes: 0, outcome: undefined, error: { code } })));
+  });
+
+  it('once something was sent the response is cut, never answered 500: a source that errors after its first chunk, and one that errors before it but after the handler sent the head', async () => {
+    const results = new Map<string, SendResult>();
+    const serve = async (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse, transport: string) => {
+      const source = manualSource();
+      if (req.url === '/head-sent') {
+        // On the wire, not only in res.headersSent (Http2ServerResponse has flushHeaders too, untyped).
+        (res.writeHead(200) as http.ServerResponse).flushHeaders();
+        setImmediate(() => source.destroy(upstreamError()));
+      } else {
+        source.push(Buffer.alloc(100, 0x61));
+        // A turn after the first chunk was read: it has been written to the response by then.
+        source.once('data', () => setImmediate(() => source.destroy(upstreamError())));
+      }
+      results.set(`${transport} ${req.url}`, await pipeResponse(res, source));
+    };
+    const t1 = await h1((req, res) => serve(req, res, 'h1'));
+    const t2 = await startHttp2({ request: (req, res) => serve(req, res, 'h2') });
+    closeAfter(t2.close);
+    const firstChunk = await request(t1.port, { path: '/first-chunk' });
+    const headSent = await request(t1.port, { path: '/head-sent' });
+    const session = await h2connect(t2.port);
+    const overHttp2 = await Promise.all(['/first-chunk', '/head-sent'].map((path) => h2request(session, { ':path': path })));
+    await h2close(session);
+    await waitFor(() => results.size === 4, 'every call to settle');
+    expect([firstChunk.status, firstChunk.body.length, firstChunk.complete]).toEqual([200, 100, false]);
+    expect([headSent.status, headSent.body.length, headSent.complete]).toEqual([200, 0, false]);
+    expect(overHttp2.map((r) => [r.status, r.body.length, r.ended, r.rstCode])).toEqual([
+      [200, 100, false, http2.constants.NGHTTP2_INTERNAL_ERROR],
+      [200, 0, false, http2.constants.NGHTTP2_INTERNAL_ERROR],
+    ]);
+    for (const transport of ['h1', 'h2']) {
+      expect(results.get(`${transport} /first-chunk`)).toMatchObject({ status: 200, bytes: 100, outcome: 'errored', error: { code: 'EUPSTREAM' } });
+      expect(results.get(`${transport} /head-sent`)).toMatchObject({ status: 200, bytes: 0, outcome: 'errored', error: { code: 'EUPSTREAM' } });
+    }
+    for (const t of [t1, t2]) expect(t.releases.map((c) => c.event)).toMatchObject([0, 1].map(() => ({ reason: 'stream-error', error: { code: 'EUPSTREAM' } })));
   });
 });
 
