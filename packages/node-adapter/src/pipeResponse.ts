@@ -9,7 +9,7 @@ import { connectionOf } from './track.js';
 
 /** What a `pipeResponse` or `sendFile` call did. Once its arguments are valid it never rejects: every error is in here and on the connection. */
 export interface SendResult {
-  /** The status code sent (or that would have been sent). */
+  /** The status code sent (or that would have been sent): 500 when the source failed before its first chunk. */
   readonly status: number;
   /** Body bytes read from the source and handed to the response. */
   readonly bytes: number;
@@ -31,14 +31,16 @@ type Response = ServerResponse | Http2ServerResponse;
 
 /**
  * Streams `source` into `res` with `stream.pipeline`, mapping every failure
- * onto the response's tracked connection: a source error mid-body ends it as
- * `errored` (`stream-error`, with the error's code) and cuts the response; a
- * client that leaves ends it as `closed` and destroys the source. With
- * `expectedBytes`, a source that ends early is a `stream-error` too (code
- * `LIFELINE_SHORT_READ`), never a response that silently hangs short of its
- * Content-Length. Rejects only for bad arguments, before touching either
- * stream: an `InvalidArgumentError` for `res` or `source`, an
- * `InvalidOptionsError` for bad options.
+ * onto the response's tracked connection: a source error ends it as `errored`
+ * (`stream-error`, with the error's code), as `connection.fail()` does: before
+ * the source's first chunk (nothing sent yet) the client gets a whole 500 and
+ * the result says `status: 500`; after it the response is cut. A client that
+ * leaves ends it as `closed` and destroys the source. With `expectedBytes`, a
+ * source that ends early is a `stream-error` too (code `LIFELINE_SHORT_READ`),
+ * never a response that silently hangs short of its Content-Length. A response
+ * nobody tracks gets the same 500 or cut. Rejects only for bad arguments,
+ * before touching either stream: an `InvalidArgumentError` for `res` or
+ * `source`, an `InvalidOptionsError` for bad options.
  *
  * @example
  * ```ts
