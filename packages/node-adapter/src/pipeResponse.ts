@@ -151,34 +151,26 @@ function streamInto(res: Response, source: Readable, expectedBytes: number | und
       // before pipeline acts: on a source error it destroys the response, and on 'end' it ends it, which
       // a client takes for a complete body (HTTP/1's last chunk, HTTP/2's END_STREAM).
       source.once('error', failed);
-      if (expectedBytes !== undefined) {
-        source.once('end', () => {
-          const error = shortRead();
-          if (error !== undefined) failed(error);
-        });
-      }
+      source.once('end', () => {
+        const error = shortRead();
+        if (error !== undefined) failed(error);
+      });
       pipeline(source, res as NodeJS.WritableStream, settle);
       source.on('data', count);
     };
-    if (res.headersSent) return startPiping();
-    // Nothing sent yet: the response is handed to pipeline only once the source has its first chunk (or
-    // has ended, or the response is gone). A source that fails before that gets a complete 500 instead,
-    // which pipeline would race: on a source error it destroys the response in the same turn, cutting a
-    // 500 written just before. Waiting costs a few listeners per call and nothing per chunk.
+    // The response is handed to pipeline only once the source has its first chunk or its end ('readable'),
+    // or has ended before this call. A source that fails before that gets a complete 500 instead (a cut if
+    // the handler had sent the head), which pipeline would race: on a source error it destroys the
+    // response in the same turn, cutting a 500 written just before. (A source that ends short with nothing
+    // sent is answered from the 'end' listener above: pipeline only ends the response then, after the 500.)
+    // Waiting costs a few listeners per call and nothing per chunk.
     const onReadable = () => {
       stopWaiting();
-      // 'readable' with nothing buffered: the source has ended without a byte.
-      const error = source.readableLength === 0 ? shortRead() : undefined;
-      if (error !== undefined) return failedBeforeSending(error);
       startPiping();
       // Pulls the first chunk at once: its 'data' reaches pipeline's listener, which writes it, so the
       // head is sent in this turn and a failure from now on can only cut. Without this the first write
       // waits a tick, and an error in between would find nothing sent with pipeline already attached.
       source.read();
-    };
-    const failedBeforeSending = (error: Error) => {
-      failed(error);
-      stopSource();
     };
     let responseGone = false;
     const onResponseClose = () => {
@@ -194,8 +186,10 @@ function streamInto(res: Response, source: Readable, expectedBytes: number | und
       stopWaiting();
       if (stopping) return;
       if (responseGone) settle(error);
-      else if (error) failedBeforeSending(error);
-      else startPiping();
+      else if (error) {
+        failed(error);
+        stopSource();
+      } else startPiping();
     });
     const stopWaiting = () => {
       stopWatching();

@@ -62,6 +62,22 @@ describe('pipeResponse options', () => {
   });
 });
 
+describe('pipeResponse of a source that has already ended', () => {
+  it('a source read to its end before the call: an empty 200, finished, no error', async () => {
+    let result: SendResult | undefined;
+    const t = await h1(async (_req, res) => {
+      const source = Readable.from([]);
+      source.resume();
+      await new Promise((resolve) => source.once('close', resolve));
+      result = await pipeResponse(res, source);
+    });
+    const r = await request(t.port);
+    await waitFor(() => result !== undefined, 'pipeResponse to settle');
+    expect([r.status, r.complete, r.body.length]).toEqual([200, true, 0]);
+    expect(result).toEqual({ status: 200, bytes: 0, outcome: 'finished' });
+  });
+});
+
 describe('pipeResponse endings', () => {
   it('a response someone else ends while the source stalls: finished, the error says the source was cut (premature close), the source is destroyed', async () => {
     // pipeline's own verdict: the destination closed before the source ended. The connection did finish
@@ -374,6 +390,28 @@ describe('pipeResponse leaves nothing behind', () => {
     expect(result!.error).toBeUndefined();
     expect(added).toEqual([]);
     c.destroy();
+  });
+
+  it('untracked: no listener of its own stays on the response or the source once it settles, when the source failed before its first chunk or the client left before it', async () => {
+    // (Once piping, pipeline's own listeners stay on the response until it closes, as Node's do.)
+    const left = new Map<string, number[]>();
+    let handling = false;
+    const port = await untracked(async (req, res) => {
+      const before = res.listenerCount('close');
+      const source = manualSource();
+      if (req.url === '/fails') setImmediate(() => source.destroy(new Error('upstream broke')));
+      handling = true;
+      await pipeResponse(res, source);
+      left.set(req.url!, [res.listenerCount('close') - before, source.listenerCount('readable')]);
+    });
+    await request(port, { path: '/fails' });
+    handling = false;
+    const c = await rawClient(port);
+    c.write(rawRequest('/gone', false));
+    await waitFor(() => handling, 'the handler');
+    c.destroy();
+    await waitFor(() => left.size === 2, 'both calls to settle');
+    expect(Object.fromEntries(left)).toEqual({ '/fails': [0, 0], '/gone': [0, 0] });
   });
 
   it('writes into a response-like test double with no req or socket, and resolves', async () => {
