@@ -1,14 +1,15 @@
 import type { ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
-import { pipeline, Readable } from 'node:stream';
+import { finished, pipeline, Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
 import { InvalidOptionsError, type ConnectionOutcome } from '@lifeline/core';
 import { checkOptionsArgument, invalidArgument, isResponse } from './invalidArgument.js';
+import { answerPlain } from './plainAnswer.js';
 import { connectionOf } from './track.js';
 
 /** What a `pipeResponse` or `sendFile` call did. Once its arguments are valid it never rejects: every error is in here and on the connection. */
 export interface SendResult {
-  /** The status code sent (or that would have been sent). */
+  /** The status code sent (or that would have been sent): 500 when the source failed before its first chunk. */
   readonly status: number;
   /** Body bytes read from the source and handed to the response. */
   readonly bytes: number;
@@ -30,14 +31,16 @@ type Response = ServerResponse | Http2ServerResponse;
 
 /**
  * Streams `source` into `res` with `stream.pipeline`, mapping every failure
- * onto the response's tracked connection: a source error mid-body ends it as
- * `errored` (`stream-error`, with the error's code) and cuts the response; a
- * client that leaves ends it as `closed` and destroys the source. With
- * `expectedBytes`, a source that ends early is a `stream-error` too (code
- * `LIFELINE_SHORT_READ`), never a response that silently hangs short of its
- * Content-Length. Rejects only for bad arguments, before touching either
- * stream: an `InvalidArgumentError` for `res` or `source`, an
- * `InvalidOptionsError` for bad options.
+ * onto the response's tracked connection: a source error ends it as `errored`
+ * (`stream-error`, with the error's code), as `connection.fail()` does: before
+ * the source's first chunk (nothing sent yet) the client gets a whole 500 and
+ * the result says `status: 500`; after it the response is cut. A client that
+ * leaves ends it as `closed` and destroys the source. With `expectedBytes`, a
+ * source that ends early is a `stream-error` too (code `LIFELINE_SHORT_READ`),
+ * never a response that silently hangs short of its Content-Length. A response
+ * nobody tracks gets the same 500 or cut. Rejects only for bad arguments,
+ * before touching either stream: an `InvalidArgumentError` for `res` or
+ * `source`, an `InvalidOptionsError` for bad options.
  *
  * @example
  * ```ts
@@ -86,47 +89,54 @@ function streamInto(res: Response, source: Readable, expectedBytes: number | und
   let reported = 0;
   let reportedAt = Date.now();
   let sourceError: Error | undefined;
+  /** Set when the source failed before anything was sent and this call answered 500 in its place. */
+  let answered: number | undefined;
+  /** Set once this call destroys the source itself: its close is then no failure. */
+  let stopping = false;
   return new Promise<SendResult>((resolve) => {
-    // Called by pipeline and by stopOnEnd, often both: the first call decides the result (a promise
+    // Called by pipeline and by stopSource, often both: the first call decides the result (a promise
     // resolves once) and off() is safe to call again.
     const settle = (error: Error | null | undefined) => {
       off();
       const reported = sourceError ?? error;
-      resolve({ status: res.statusCode, bytes, outcome: connection?.outcome, ...(reported ? { error: reported } : {}) });
+      resolve({ status: answered ?? res.statusCode, bytes, outcome: connection?.outcome, ...(reported ? { error: reported } : {}) });
     };
-    // However the connection ends (a client gone, a queued pipelined response whose socket died, the
-    // watchdog, drain, fail()), the source is destroyed, closing its file, and the call settles once it
-    // has closed. pipeline's own callback is not enough: it waits for the response to close, and a queued
-    // pipelined response on Node 20/22 never does.
-    const stopOnEnd = (outcome: ConnectionOutcome | undefined) => {
-      if (outcome === 'finished') return;
+    /** Destroys the source (closing its file) and settles once it has closed. */
+    const stopSource = () => {
+      stopping = true;
       if (source.closed) return settle(undefined);
       source.once('close', () => settle(undefined));
       source.destroy();
     };
-    const off = connection !== undefined ? connection.onEnd(stopOnEnd) : onUntrackedResponseGone(res, () => stopOnEnd(undefined));
-    /** The source failed (an error, or fewer bytes than expected): the first failure is the result's error. */
-    const recordSourceError = (error: Error) => {
-      sourceError ??= error;
-      connection?.fail('stream-error', error, { terminate: false });
+    // However the connection ends (a client gone, a queued pipelined response whose socket died, the
+    // watchdog, drain, fail()), the source is destroyed and the call settles once it has closed.
+    // pipeline's own callback is not enough: it waits for the response to close, and a queued
+    // pipelined response on Node 20/22 never does.
+    const stopOnEnd = (outcome: ConnectionOutcome | undefined) => {
+      if (outcome !== 'finished') stopSource();
     };
-    // Registered before pipeline's own listeners: the fact is recorded before pipeline destroys the response.
-    source.once('error', recordSourceError);
-    if (expectedBytes !== undefined) {
-      const expected = expectedBytes;
-      // Also before pipeline's: its own 'end' listener ends the response, and an ended response looks
-      // complete to the client (HTTP/1's last chunk, HTTP/2's END_STREAM). Cut before that, never after,
-      // and with the error, as pipeline cuts for a source error: HTTP/2 then resets the stream with
-      // INTERNAL_ERROR, where a destroy without one closes it cleanly.
-      source.once('end', () => {
-        if (bytes >= expected) return;
-        const error = Object.assign(new Error(`source ended after ${bytes} of ${expected} bytes`), { code: 'LIFELINE_SHORT_READ' });
-        recordSourceError(error);
-        res.destroy(error);
-      });
-    }
-    pipeline(source, res as NodeJS.WritableStream, settle);
-    source.on('data', (chunk: { length: number }) => {
+    const off = connection !== undefined ? connection.onEnd(stopOnEnd) : onUntrackedResponseGone(res, () => stopOnEnd(undefined));
+    /**
+     * The source failed (an error, or fewer bytes than expected); the first failure is the result's error.
+     * As `fail()` does: a 500 if nothing was sent, otherwise the response is cut, with the error (HTTP/2
+     * then resets the stream with INTERNAL_ERROR, where a destroy without one closes it cleanly).
+     */
+    const failed = (error: Error) => {
+      sourceError ??= error;
+      const unanswered = !res.headersSent && !res.writableEnded && !res.destroyed;
+      // Noted first: fail() ends the connection, which settles this call, before it answers. A tracked
+      // connection has not ended here (its end stops this call first), so fail() answers exactly then;
+      // and HTTP/2's compat response never learns the status fail() sent on its stream.
+      if (unanswered) answered = 500;
+      if (connection !== undefined) connection.fail('stream-error', error);
+      else if (unanswered) answerPlain(res, 500, 'Internal Server Error\n');
+      else res.destroy(error);
+    };
+    const shortRead = (): Error | undefined =>
+      expectedBytes === undefined || bytes >= expectedBytes
+        ? undefined
+        : Object.assign(new Error(`source ended after ${bytes} of ${expectedBytes} bytes`), { code: 'LIFELINE_SHORT_READ' });
+    const count = (chunk: { length: number }) => {
       bytes += chunk.length;
       if (connection === undefined) return;
       const now = Date.now();
@@ -135,7 +145,59 @@ function streamInto(res: Response, source: Readable, expectedBytes: number | und
         reportedAt = now;
         connection.progress(bytes);
       }
+    };
+    const startPiping = () => {
+      // Both registered before pipeline's own listeners, so the failure is recorded, and the response cut,
+      // before pipeline acts: on a source error it destroys the response, and on 'end' it ends it, which
+      // a client takes for a complete body (HTTP/1's last chunk, HTTP/2's END_STREAM).
+      source.once('error', failed);
+      source.once('end', () => {
+        const error = shortRead();
+        if (error !== undefined) failed(error);
+      });
+      pipeline(source, res as NodeJS.WritableStream, settle);
+      source.on('data', count);
+    };
+    // The response is handed to pipeline only once the source has its first chunk or its end ('readable'),
+    // or has ended before this call. A source that fails before that gets a complete 500 instead (a cut if
+    // the handler had sent the head), which pipeline would race: on a source error it destroys the
+    // response in the same turn, cutting a 500 written just before. (A source that ends short with nothing
+    // sent is answered from the 'end' listener above: pipeline only ends the response then, after the 500.)
+    // Waiting costs a few listeners per call and nothing per chunk.
+    const onReadable = () => {
+      stopWaiting();
+      startPiping();
+      // Pulls the first chunk at once: its 'data' reaches pipeline's listener, which writes it, so the
+      // head is sent in this turn and a failure from now on can only cut. Without this the first write
+      // waits a tick, and an error in between would find nothing sent with pipeline already attached.
+      source.read();
+    };
+    let responseGone = false;
+    const onResponseClose = () => {
+      // The client left, or someone else ended the response: nothing will read the source. Destroyed, it
+      // settles below with a premature close, the verdict pipeline gives a response that goes mid-body
+      // (pipeline itself refuses a closed response from Node 24 on).
+      responseGone = true;
+      source.destroy();
+    };
+    // finished() also reports a source that errored or was destroyed before this call. An error, or a
+    // close before the end, is a failure; a source that had already ended is piped (an empty body).
+    const stopWatching = finished(source, (error) => {
+      stopWaiting();
+      if (stopping) return;
+      if (responseGone) settle(error);
+      else if (error) {
+        failed(error);
+        stopSource();
+      } else startPiping();
     });
+    const stopWaiting = () => {
+      stopWatching();
+      source.removeListener('readable', onReadable);
+      res.removeListener('close', onResponseClose);
+    };
+    source.once('readable', onReadable);
+    res.once('close', onResponseClose);
   });
 }
 

@@ -111,7 +111,8 @@ function answer(res: Response, status: number, text: string, error: Error): Send
  * bug, done safely. Content-Length and Content-Type are set; HEAD gets the
  * headers only; a missing file is a 404 and an unreadable one a 403/500 when
  * nothing was sent yet; every error during streaming is mapped onto the
- * connection (see `pipeResponse`). The file is always closed.
+ * connection (see `pipeResponse`: a read that fails before the first byte is
+ * a 500, a later one cuts the response). The file is always closed.
  *
  * With `root`, `path` is a URL path confined to that directory: a path
  * leading out of it is answered 403 (400 for malformed encoding) and nothing

@@ -62,6 +62,22 @@ describe('pipeResponse options', () => {
   });
 });
 
+describe('pipeResponse of a source that has already ended', () => {
+  it('a source read to its end before the call: an empty 200, finished, no error', async () => {
+    let result: SendResult | undefined;
+    const t = await h1(async (_req, res) => {
+      const source = Readable.from([]);
+      source.resume();
+      await new Promise((resolve) => source.once('close', resolve));
+      result = await pipeResponse(res, source);
+    });
+    const r = await request(t.port);
+    await waitFor(() => result !== undefined, 'pipeResponse to settle');
+    expect([r.status, r.complete, r.body.length]).toEqual([200, true, 0]);
+    expect(result).toEqual({ status: 200, bytes: 0, outcome: 'finished' });
+  });
+});
+
 describe('pipeResponse endings', () => {
   it('a response someone else ends while the source stalls: finished, the error says the source was cut (premature close), the source is destroyed', async () => {
     // pipeline's own verdict: the destination closed before the source ended. The connection did finish
@@ -71,7 +87,7 @@ describe('pipeResponse endings', () => {
     const t = await h1(async (_req, res) => {
       source = manualSource();
       const pending = pipeResponse(res, source);
-      source.once('resume', () => res.end('answered elsewhere'));
+      setImmediate(() => res.end('answered elsewhere'));
       result = await pending;
     });
     const r = await request(t.port);
@@ -186,7 +202,166 @@ describe('pipeResponse endings', () => {
   });
 });
 
+describe('pipeResponse when the source fails before anything was sent: a complete 500, as fail() answers', () => {
+  const upstreamError = () => Object.assign(new Error('upstream broke'), { code: 'EUPSTREAM' });
+  /** The three sources that fail before their first chunk, by request path; the last with its expectedBytes. */
+  const failingSource = (path: string | undefined): [Readable, { expectedBytes?: number }] => {
+    const source = manualSource();
+    if (path === '/destroyed-before') source.destroy(upstreamError());
+    else if (path === '/errors') setImmediate(() => source.destroy(upstreamError()));
+    else setImmediate(() => source.push(null)); // /empty-short: ends without a byte of the 10 announced
+    return [source, path === '/empty-short' ? { expectedBytes: 10 } : {}];
+  };
+  const paths = ['/errors', '/destroyed-before', '/empty-short'];
+  const codes = ['EUPSTREAM', 'EUPSTREAM', 'LIFELINE_SHORT_READ'];
+
+  it('tracked, over HTTP/1 to a keep-alive client and over HTTP/2: the client reads a whole 500, the result says 500 with the error, the connection ends errored (stream-error)', async () => {
+    const results = new Map<string, SendResult>();
+    const t1 = await h1(async (req, res) => {
+      results.set(`h1 ${req.url}`, await pipeResponse(res, ...failingSource(req.url)));
+    });
+    const t2 = await startHttp2({
+      request: async (req, res) => {
+        results.set(`h2 ${req.url}`, await pipeResponse(res, ...failingSource(req.url)));
+      },
+    });
+    closeAfter(t2.close);
+    const agent = new http.Agent({ keepAlive: true });
+    closeAfter(async () => agent.destroy());
+    const overHttp1 = [];
+    for (const path of paths) overHttp1.push(await request(t1.port, { path, agent }));
+    const session = await h2connect(t2.port);
+    const overHttp2 = await Promise.all(paths.map((path) => h2request(session, { ':path': path })));
+    await h2close(session);
+    await waitFor(() => results.size === 6, 'every call to settle');
+    // fail()'s answer: a plain 500 with its length, and Connection: close (the socket may not be reused).
+    expect(overHttp1.map((r) => [r.status, r.body.toString(), r.complete, r.headers.connection])).toEqual(paths.map(() => [500, 'Internal Server Error\n', true, 'close']));
+    expect(overHttp2.map((r) => [r.status, r.ended, r.rstCode])).toEqual(paths.map(() => [500, true, http2.constants.NGHTTP2_NO_ERROR]));
+    for (const [i, path] of paths.entries()) {
+      for (const transport of ['h1', 'h2']) {
+        expect(results.get(`${transport} ${path}`), `${transport} ${path}`).toMatchObject({ status: 500, bytes: 0, outcome: 'errored', error: { code: codes[i] } });
+      }
+    }
+    for (const t of [t1, t2]) {
+      expect(t.releases.map((c) => [c.outcome, c.event])).toMatchObject(codes.map((code) => ['errored', { reason: 'stream-error', error: { code } }]));
+    }
+  });
+
+  it('untracked: the client reads a whole 500 on a connection kept alive, the result says 500 with the error and no outcome', async () => {
+    const results = new Map<string, SendResult>();
+    const port = await untracked(async (req, res) => {
+      results.set(req.url!, await pipeResponse(res, ...failingSource(req.url)));
+    });
+    const c = await rawClient(port);
+    c.write(paths.map((path) => rawRequest(path, false)).join(''));
+    // Three complete answers on one socket: each 500 was whole, or the next could not be read after it.
+    await waitFor(() => c.received().split('Internal Server Error\n').length === 4, 'three 500 answers');
+    expect(c.received().match(/^HTTP\/1\.1 \d+/gm)).toEqual(['HTTP/1.1 500', 'HTTP/1.1 500', 'HTTP/1.1 500']);
+    c.destroy();
+    await waitFor(() => results.size === 3, 'every call to settle');
+    expect(paths.map((path) => results.get(path))).toMatchObject(codes.map((code) => ({ status: 500, bytes: 0, outcome: undefined, error: { code } })));
+  });
+
+  it('once something was sent the response is cut, never answered 500: a source that errors after its first chunk (a turn later, or on the next tick), and one that errors before it but after the handler sent the head', async () => {
+    const results = new Map<string, SendResult>();
+    const serve = async (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse, transport: string) => {
+      const source = manualSource();
+      if (req.url === '/head-sent') {
+        // On the wire, not only in res.headersSent (Http2ServerResponse has flushHeaders too, untyped).
+        (res.writeHead(200) as http.ServerResponse).flushHeaders();
+        setImmediate(() => source.destroy(upstreamError()));
+      } else if (req.url === '/emits-error') {
+        // A stream that emits 'error' itself, without destroy(), on the tick after its first chunk is
+        // readable: the chunk is written in the turn pipeResponse sees it, so this error comes after it.
+        const pending = pipeResponse(res, source);
+        source.push(Buffer.alloc(100, 0x61));
+        process.nextTick(() => source.emit('error', upstreamError()));
+        results.set(`${transport} ${req.url}`, await pending);
+        return;
+      } else {
+        source.push(Buffer.alloc(100, 0x61));
+        // A turn after the first chunk was read: it has been written to the response by then.
+        source.once('data', () => setImmediate(() => source.destroy(upstreamError())));
+      }
+      results.set(`${transport} ${req.url}`, await pipeResponse(res, source));
+    };
+    const t1 = await h1((req, res) => serve(req, res, 'h1'));
+    const t2 = await startHttp2({ request: (req, res) => serve(req, res, 'h2') });
+    closeAfter(t2.close);
+    const firstChunk = await request(t1.port, { path: '/first-chunk' });
+    const headSent = await request(t1.port, { path: '/head-sent' });
+    const emitsError = await request(t1.port, { path: '/emits-error' });
+    const session = await h2connect(t2.port);
+    const overHttp2 = await Promise.all(['/first-chunk', '/head-sent', '/emits-error'].map((path) => h2request(session, { ':path': path })));
+    await h2close(session);
+    await waitFor(() => results.size === 6, 'every call to settle');
+    expect([firstChunk.status, firstChunk.body.length, firstChunk.complete]).toEqual([200, 100, false]);
+    expect([headSent.status, headSent.body.length, headSent.complete]).toEqual([200, 0, false]);
+    // Cut in the turn its chunk was written: what reached the client before the cut varies, never a 500.
+    expect([emitsError.status === 500, emitsError.complete]).toEqual([false, false]);
+    expect(overHttp2.map((r) => [r.status === 500, r.ended, r.rstCode])).toEqual([0, 1, 2].map(() => [false, false, http2.constants.NGHTTP2_INTERNAL_ERROR]));
+    expect(overHttp2.slice(0, 2).map((r) => [r.status, r.body.length])).toEqual([
+      [200, 100],
+      [200, 0],
+    ]);
+    for (const transport of ['h1', 'h2']) {
+      expect(results.get(`${transport} /first-chunk`)).toMatchObject({ status: 200, bytes: 100, outcome: 'errored', error: { code: 'EUPSTREAM' } });
+      expect(results.get(`${transport} /head-sent`)).toMatchObject({ status: 200, bytes: 0, outcome: 'errored', error: { code: 'EUPSTREAM' } });
+      expect(results.get(`${transport} /emits-error`)).toMatchObject({ status: 200, bytes: 100, outcome: 'errored', error: { code: 'EUPSTREAM' } });
+    }
+    for (const t of [t1, t2]) expect(t.releases.map((c) => c.event)).toMatchObject([0, 1, 2].map(() => ({ reason: 'stream-error', error: { code: 'EUPSTREAM' } })));
+  });
+});
+
 describe('pipeResponse leaves nothing behind', () => {
+  it('untracked, HTTP/1 and HTTP/2: a client that leaves before the source\'s first chunk shows as a premature close, the source is destroyed, nothing throws', async () => {
+    const results: SendResult[] = [];
+    const sources: Readable[] = [];
+    const serve = async (_req: unknown, res: http.ServerResponse | http2.Http2ServerResponse) => {
+      const source = manualSource();
+      sources.push(source);
+      results.push(await pipeResponse(res, source));
+    };
+    const uncaught = await collectingUncaught(async () => {
+      const port = await untracked(serve);
+      const server2 = http2.createServer(serve);
+      await new Promise<void>((resolve) => server2.listen(0, '127.0.0.1', resolve));
+      closeAfter(() => new Promise<void>((resolve) => server2.close(() => resolve())));
+      const c = await rawClient(port);
+      c.write(rawRequest('/', false));
+      await waitFor(() => sources.length === 1, 'the HTTP/1 handler');
+      c.destroy();
+      const session = await h2connect((server2.address() as AddressInfo).port);
+      const stream = session.request({ ':path': '/' });
+      stream.on('error', () => {});
+      await waitFor(() => sources.length === 2, 'the HTTP/2 handler');
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+      await waitFor(() => results.length === 2, 'both calls to settle');
+      await h2close(session);
+    });
+    expect(uncaught).toEqual([]);
+    expect(results).toMatchObject([0, 1].map(() => ({ status: 200, bytes: 0, outcome: undefined, error: { code: 'ERR_STREAM_PREMATURE_CLOSE' } })));
+    expect(sources.map((source) => source.destroyed)).toEqual([true, true]);
+  });
+
+  it('untracked: a queued pipelined response whose source has sent nothing settles when its socket dies, with no error and not answered 500', async () => {
+    // Its socket's death stops the call: the source it then destroys is no failure of the source's own.
+    let result: SendResult | undefined;
+    let source: Readable | undefined;
+    const port = await untracked(async (req, res) => {
+      if (req.url === '/hang') return;
+      source = manualSource();
+      result = await pipeResponse(res, source);
+    });
+    const c = await rawClient(port);
+    c.write(rawRequest('/hang', false) + rawRequest('/queued', true));
+    await waitFor(() => source !== undefined, 'the queued handler');
+    c.destroy();
+    await waitFor(() => result !== undefined, 'pipeResponse to settle');
+    expect(result).toEqual({ status: 200, bytes: 0, outcome: undefined });
+    expect(source!.destroyed).toBe(true);
+  });
+
   it('untracked: a queued pipelined response that finishes leaves no close listener on its (kept-alive) socket', async () => {
     let releaseFirst: () => void = () => {};
     const firstMayEnd = new Promise<void>((resolve) => (releaseFirst = resolve));
@@ -215,6 +390,28 @@ describe('pipeResponse leaves nothing behind', () => {
     expect(result!.error).toBeUndefined();
     expect(added).toEqual([]);
     c.destroy();
+  });
+
+  it('untracked: no listener of its own stays on the response or the source once it settles, when the source failed before its first chunk or the client left before it', async () => {
+    // (Once piping, pipeline's own listeners stay on the response until it closes, as Node's do.)
+    const left = new Map<string, number[]>();
+    let handling = false;
+    const port = await untracked(async (req, res) => {
+      const before = res.listenerCount('close');
+      const source = manualSource();
+      if (req.url === '/fails') setImmediate(() => source.destroy(new Error('upstream broke')));
+      handling = true;
+      await pipeResponse(res, source);
+      left.set(req.url!, [res.listenerCount('close') - before, source.listenerCount('readable')]);
+    });
+    await request(port, { path: '/fails' });
+    handling = false;
+    const c = await rawClient(port);
+    c.write(rawRequest('/gone', false));
+    await waitFor(() => handling, 'the handler');
+    c.destroy();
+    await waitFor(() => left.size === 2, 'both calls to settle');
+    expect(Object.fromEntries(left)).toEqual({ '/fails': [0, 0], '/gone': [0, 0] });
   });
 
   it('writes into a response-like test double with no req or socket, and resolves', async () => {

@@ -10,12 +10,15 @@ import { request } from './helpers/client.js';
 import { rawClient, startHttp1, waitFor, waitForReleases, type TestServer } from './helpers/server.js';
 
 // Faults the file system gives only to some processes or at some moments (a permission error when the
-// tests run as root, too many open files, an fstat that fails, a file swapped for a link between the
-// root check and the open), injected at sendFile's own open: everything else is the real file system.
+// tests run as root, too many open files, an fstat or a read that fails, a file swapped for a link between
+// the root check and the open, a file emptied after its size was read), injected at sendFile's own open:
+// everything else is the real file system.
 const faults = vi.hoisted(() => ({
   openError: undefined as string | undefined,
   statError: undefined as string | undefined,
+  readError: undefined as string | undefined,
   beforeOpen: undefined as (() => void) | undefined,
+  afterStat: undefined as (() => void) | undefined,
 }));
 vi.mock('node:fs/promises', async (importOriginal) => {
   const actual = await importOriginal<typeof import('node:fs/promises')>();
@@ -29,6 +32,22 @@ vi.mock('node:fs/promises', async (importOriginal) => {
         throw Object.assign(new Error(`${code}: injected, fstat`), { code });
       }) as typeof handle.stat;
     }
+    const afterStat = faults.afterStat;
+    if (afterStat !== undefined) {
+      const stat = handle.stat.bind(handle);
+      handle.stat = (async (...args: Parameters<typeof stat>) => {
+        const stats = await stat(...args);
+        afterStat();
+        return stats;
+      }) as typeof handle.stat;
+    }
+    if (faults.readError !== undefined) {
+      const code = faults.readError;
+      // The read stream sendFile pipes reads through its handle's read().
+      handle.read = (async () => {
+        throw Object.assign(new Error(`${code}: injected, read`), { code });
+      }) as typeof handle.read;
+    }
     return handle;
   };
   return { ...actual, default: { ...actual, open }, open };
@@ -36,11 +55,13 @@ vi.mock('node:fs/promises', async (importOriginal) => {
 
 let dir: string;
 let hello: string;
+let emptied: string;
 const TEXT = 'hello file\n'.repeat(20);
 
 beforeAll(() => {
   dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'lifeline-senderr-')));
   hello = path.join(dir, 'hello.txt');
+  emptied = path.join(dir, 'emptied.txt');
   fs.writeFileSync(hello, TEXT);
   fs.symlinkSync(path.join(dir, 'loop'), path.join(dir, 'loop')); // a link to itself: ELOOP on open
 });
@@ -48,7 +69,9 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 afterEach(() => {
   faults.openError = undefined;
   faults.statError = undefined;
+  faults.readError = undefined;
   faults.beforeOpen = undefined;
+  faults.afterStat = undefined;
 });
 
 /** An instrumented server that sends `current.path` and records what each call resolved with. */
@@ -100,6 +123,21 @@ describe('sendFile when the file cannot be opened or read: a plain answer, nothi
     expect([response.status, response.body.toString()]).toEqual([500, 'Internal Server Error\n']);
     expect(result).toMatchObject({ status: 500, bytes: 0, error: { code: 'EIO' } });
     await waitFor(() => descriptorsOpenOn(hello) === 0, 'the file to be closed');
+  });
+
+  it.each([
+    ['whose first read fails (EIO)', 'EIO', () => (faults.readError = 'EIO')],
+    ['emptied after its size was read', 'LIFELINE_SHORT_READ', () => (faults.afterStat = () => fs.truncateSync(emptied, 0))],
+  ])('a file %s, before its first byte was sent → a whole 500, the connection errored (stream-error), the file closed', async (_what, code, inject) => {
+    fs.writeFileSync(emptied, TEXT);
+    inject();
+    const releasedBefore = server.t.releases.length;
+    const { response, result } = await server.fetchPath(emptied);
+    expect([response.status, response.body.toString(), response.complete]).toEqual([500, 'Internal Server Error\n', true]);
+    expect(result).toMatchObject({ status: 500, bytes: 0, outcome: 'errored', error: { code } });
+    await waitForReleases(server.t, releasedBefore + 1);
+    expect(server.t.releases[releasedBefore]).toMatchObject({ outcome: 'errored', event: { reason: 'stream-error', error: { code } } });
+    await waitFor(() => descriptorsOpenOn(emptied) === 0, 'the file to be closed');
   });
 
   it('a directory → 404 whose error names the path', async () => {
