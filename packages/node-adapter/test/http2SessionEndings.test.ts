@@ -109,9 +109,8 @@ for (const api of ['core', 'compat'] as const) {
       expect(endings(server.releases)).toEqual(Array(2).fill('closed:session-closed'));
     });
 
-    // After a graceful GOAWAY from the client, Node closes the server session (closed, not destroyed) and
-    // lets its streams run: one the application then destroys with an error failed on the server's side.
-    it("after the client's graceful GOAWAY, a stream the application destroys with an error → errored (destroyed)", async () => {
+    /** One stream open, then the client's graceful GOAWAY, awaited on the server's session. */
+    const oneStreamAfterGracefulGoaway = async () => {
       const { server, stopAll, sessions, streams } = await streamingServer(api);
       const session = await h2connect(server.port);
       await openStreams(session, 1);
@@ -119,6 +118,13 @@ for (const api of ['core', 'compat'] as const) {
       const goaway = new Promise((resolve) => serverSession!.once('goaway', resolve));
       session.close();
       await goaway;
+      return { server, stopAll, session, serverSession, streams };
+    };
+
+    // After a graceful GOAWAY from the client, Node closes the server session (closed, not destroyed) and
+    // lets its streams run: one the application then destroys with an error failed on the server's side.
+    it("after the client's graceful GOAWAY, a stream the application destroys with an error → errored (destroyed)", async () => {
+      const { server, stopAll, session, streams } = await oneStreamAfterGracefulGoaway();
       for (const stream of streams) stream.destroy(new Error('backend gone'));
       await waitFor(() => server.registry.size === 0 && server.releases.length === 1, 'the stream released');
       stopAll();
@@ -129,13 +135,7 @@ for (const api of ['core', 'compat'] as const) {
     // Node resets the session's streams with the code the application passes, CANCEL included; the error is
     // still the application's own, not a peer's cancel.
     it("after the client's graceful GOAWAY, the application destroys the session with its own error and code CANCEL → errored (destroyed)", async () => {
-      const { server, stopAll, sessions } = await streamingServer(api);
-      const session = await h2connect(server.port);
-      await openStreams(session, 1);
-      const [serverSession] = [...sessions];
-      const goaway = new Promise((resolve) => serverSession!.once('goaway', resolve));
-      session.close();
-      await goaway;
+      const { server, stopAll, session, serverSession } = await oneStreamAfterGracefulGoaway();
       serverSession!.destroy(new Error('backend gone'), http2.constants.NGHTTP2_CANCEL);
       await waitFor(() => server.registry.size === 0 && server.releases.length === 1, 'the stream released');
       stopAll();
