@@ -68,6 +68,7 @@ const cases: Case[] = [
   { what: 'instrument(null)', call: () => instrument(null as never), error: A, where: 'instrument', argument: 'server', mentions: ['received null', ...makeAServer] },
   { what: 'instrument(undefined)', call: () => instrument(undefined as never), error: A, where: 'instrument', argument: 'server', mentions: ['received undefined', ...makeAServer] },
   { what: 'instrument({})', call: () => instrument({} as never), error: A, where: 'instrument', argument: 'server', mentions: ['a plain object', ...makeAServer] },
+  { what: 'instrument(an object whose prototype has no constructor)', call: () => instrument(Object.create(Object.create(null)) as never), error: A, where: 'instrument', argument: 'server' },
   {
     what: 'instrument(expressApp)',
     call: () => instrument(expressApp as never),

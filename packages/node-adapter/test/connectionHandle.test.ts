@@ -12,7 +12,7 @@ afterEach(async () => {
 });
 
 describe('connection.state and connection.outcome', () => {
-  it('state is the live state while in flight and the outcome after the end; outcome is undefined until then', async () => {
+  it('state is the live state while in flight and the outcome after the end, which a late progress() does not change; outcome is undefined until then', async () => {
     const seen: [string, ConnectionState | undefined, string | undefined][] = [];
     let connection: Connection | undefined;
     t = await startHttp1((req, res) => {
@@ -24,10 +24,14 @@ describe('connection.state and connection.outcome', () => {
     await get(t.port);
     await waitForReleases(t, 1);
     seen.push(['later', connection!.state, connection!.outcome]);
+    // A fact reported after the end (a late progress() from a write callback) changes nothing.
+    connection!.progress(2);
+    seen.push(['after a late progress()', connection!.state, connection!.outcome]);
     expect(seen).toEqual([
       ['in flight', 'open', undefined],
       ['in onEnd', 'finished', 'finished'],
       ['later', 'finished', 'finished'],
+      ['after a late progress()', 'finished', 'finished'],
     ]);
   });
 
