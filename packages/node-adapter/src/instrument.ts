@@ -22,10 +22,12 @@ export interface RequestInfo {
   readonly headers: IncomingHttpHeaders | Http2Headers;
 }
 
+/** The registry options `instrument` takes to make its registry: listed once, for its type, its option rules and `registryFor`. */
 const REGISTRY_OPTIONS = ['clock', 'journalSize', 'onListenerError', 'onRecord'] as const;
+type RegistryOptionName = (typeof REGISTRY_OPTIONS)[number];
 
 /** Options of {@link instrument}: with no `registry`, the registry options (`clock`, `journalSize`, `onListenerError`, `onRecord`) make a new one. */
-export interface InstrumentOptions<M> extends Pick<RegistryOptions, (typeof REGISTRY_OPTIONS)[number]> {
+export interface InstrumentOptions<M> extends Pick<RegistryOptions, RegistryOptionName> {
   /** The registry to use. Default: a new one made from the registry options given here. */
   registry?: Registry<M>;
   /** Metadata to keep with each connection. Default: none (cheapest). */
@@ -68,10 +70,7 @@ const instrumentOptionRules = {
   meta: option.function('a function (request) => metadata'),
   upgrades: option.boolean(),
   // Checked here by createRegistry()'s rules, so that one error names every bad option.
-  clock: registryOptionRules.clock,
-  journalSize: registryOptionRules.journalSize,
-  onListenerError: registryOptionRules.onListenerError,
-  onRecord: registryOptionRules.onRecord,
+  ...(Object.fromEntries(REGISTRY_OPTIONS.map((key) => [key, registryOptionRules[key]])) as Pick<typeof registryOptionRules, RegistryOptionName>),
 };
 
 function registryOptionsBesideARegistry(o: Readonly<Record<string, unknown>>): OptionIssue[] {
@@ -83,8 +82,8 @@ function registryOptionsBesideARegistry(o: Readonly<Record<string, unknown>>): O
 }
 
 /** A new registry from the registry options given to `instrument`, checked already by the same rules. */
-function registryFor<M>({ clock, journalSize, onListenerError, onRecord }: InstrumentOptions<M>): Registry<M> {
-  return createRegistry<M>({ clock, journalSize, onListenerError, onRecord });
+function registryFor<M>(options: InstrumentOptions<M>): Registry<M> {
+  return createRegistry<M>(Object.fromEntries(REGISTRY_OPTIONS.map((key) => [key, options[key]])) as Pick<RegistryOptions, RegistryOptionName>);
 }
 
 function checkServer(server: unknown): asserts server is AnyServer {
