@@ -4,7 +4,7 @@ import type { ConnectionEvent, ErrorReason, Registry, Transport } from '@lifelin
 import { kApply, kBytesMoved, kConnection, kDetach, kEnded, kTarget, kTerminate, TrackedConnection } from './connection.js';
 import { channels } from './diagnostics.js';
 import { endingFact, FINISH, isPeerError } from './endingFacts.js';
-import { answerPlain } from './plainAnswer.js';
+import { answerPlain, nothingSent } from './plainAnswer.js';
 import { socketBytesMoved } from './transportBytes.js';
 
 /** Set on a socket once its `timeout` listener is attached (one per socket, never one per request). */
@@ -154,7 +154,7 @@ export class Http1Connection<M = unknown> extends TrackedConnection<M> {
 
   protected [kTerminate](reason: ErrorReason): void {
     const res = this.res;
-    if (!res.headersSent && !res.writableEnded && !res.destroyed) {
+    if (nothingSent(res)) {
       const unavailable = reason === 'timeout' || reason === 'shutdown';
       answerPlain(res, unavailable ? 503 : 500, unavailable ? 'Service Unavailable\n' : 'Internal Server Error\n', { connection: 'close' });
     } else if (!res.destroyed) {

@@ -4,7 +4,7 @@ import { finished, pipeline, Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
 import { InvalidOptionsError, type ConnectionOutcome } from '@lifeline/core';
 import { checkOptionsArgument, invalidArgument, isResponse } from './invalidArgument.js';
-import { answerPlain } from './plainAnswer.js';
+import { answerPlain, nothingSent } from './plainAnswer.js';
 import { connectionOf } from './track.js';
 
 /** What a `pipeResponse` or `sendFile` call did. Once its arguments are valid it never rejects: every error is in here and on the connection. */
@@ -123,7 +123,7 @@ function streamInto(res: Response, source: Readable, expectedBytes: number | und
      */
     const failed = (error: Error) => {
       sourceError ??= error;
-      const unanswered = !res.headersSent && !res.writableEnded && !res.destroyed;
+      const unanswered = nothingSent(res);
       // Noted first: fail() ends the connection, which settles this call, before it answers. A tracked
       // connection has not ended here (its end stops this call first), so fail() answers exactly then;
       // and HTTP/2's compat response never learns the status fail() sent on its stream.

@@ -17,3 +17,11 @@ export function answerPlain(
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
+
+/**
+ * True while nothing of the response has gone out, so it can still be answered as a whole: its head
+ * not sent, not ended, not destroyed. Otherwise a failure can only cut it.
+ */
+export function nothingSent(res: ServerResponse | Http2ServerResponse): boolean {
+  return !res.headersSent && !res.writableEnded && !res.destroyed;
+}
