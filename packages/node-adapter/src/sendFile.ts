@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import { extname } from 'node:path';
 import { checkOptions, option } from '@lifeline/core/internal';
+import { fsPromises } from './fsPromises.js';
 import { pipeResponse, type SendResult } from './pipeResponse.js';
 import { checkOptionsArgument, invalidArgument, isResponse } from './invalidArgument.js';
 import { answerPlain } from './plainAnswer.js';
@@ -11,13 +12,6 @@ import { isFresh, rangeStillValid, weakEtag } from './preconditions.js';
 import { parseRange } from './ranges.js';
 import { resolveInRoot, type DotfilesPolicy } from './rootPath.js';
 import { connectionOf } from './track.js';
-
-/**
- * node:fs/promises, loaded at the first sendFile call rather than at import: it pulls in readline and
- * file watchers, a few milliseconds of startup that a server which never sends a file should not pay.
- */
-let fsPromises: Promise<typeof import('node:fs/promises')> | undefined;
-const open = async (path: string, flags: string | number) => (await (fsPromises ??= import('node:fs/promises'))).open(path, flags);
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -163,7 +157,7 @@ async function serveFile(res: Response, path: string, options: SendFileOptions):
   }
   let file: FileHandle;
   try {
-    file = await open(path, flags);
+    file = await (await fsPromises()).open(path, flags);
   } catch (error) {
     const code = (error as { code?: string }).code;
     // A name too long for the file system cannot exist either (as in `send`): not a server error.
