@@ -1,4 +1,3 @@
-import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
@@ -144,6 +143,8 @@ export function sendFile(res: Response, path: string, options: SendFileOptions =
 }
 
 async function serveFile(res: Response, path: string, options: SendFileOptions): Promise<SendResult> {
+  // Its constants too: importing node:fs would build its module facade at import, ReadStream getters and all.
+  const { constants, open } = await fsPromises();
   let flags = constants.O_RDONLY;
   if (options.root !== undefined) {
     const resolved = await resolveInRoot(options.root, path, options.dotfiles ?? 'ignore', options.allowSymlinksOutsideRoot === true);
@@ -157,7 +158,7 @@ async function serveFile(res: Response, path: string, options: SendFileOptions):
   }
   let file: FileHandle;
   try {
-    file = await (await fsPromises()).open(path, flags);
+    file = await open(path, flags);
   } catch (error) {
     const code = (error as { code?: string }).code;
     // A name too long for the file system cannot exist either (as in `send`): not a server error.
