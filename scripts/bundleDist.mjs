@@ -7,9 +7,9 @@
 // the root's bundle, unless that module is listed in COPY_OK (stateless, or state keyed by Symbol.for).
 // One exception to "dependencies stay external": @lifeline/core/internal (option checks, error branding,
 // bindToCaller) is bundled into the packages that use it, from the core's sources. Loaded at run time it
-// was a third file for `import '@lifeline/node-adapter'` to resolve, read and compile (about 1.5 ms of a
-// cold start, a tenth of the import's budget), and a copy of those modules besides: the core's own
-// internal bundle already holds its own copy of them.
+// was a third file for `import '@lifeline/node-adapter'` to resolve, read, compile and evaluate, itself
+// a second copy of those modules: about 6% of the instructions the import adds to node:http's, measured
+// under callgrind (see the import cost notes in packages/bench/README.md).
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
