@@ -4,8 +4,12 @@
  * for an error thrown by another copy (two versions in one `node_modules` tree).
  */
 const kLifelineError = Symbol.for('lifeline.error');
-/** The code a class stands for, on the class itself: what a branded error from another copy is matched against. */
-const kClassCode = Symbol('lifeline.classCode');
+/**
+ * The code a class stands for, on the class itself: what a branded error from another copy is matched
+ * against. `Symbol.for` too: the built core holds two copies of this module (its root bundle and the
+ * internal one), and the adapter's classes extend one copy's LifelineError but are branded by the other's.
+ */
+const kClassCode = Symbol.for('lifeline.classCode');
 
 /** The stable code of every Lifeline error. */
 export type LifelineErrorCode = `LIFELINE_${string}`;

@@ -83,6 +83,31 @@ describe('errors are recognised across two installed copies of the package', () 
     expect(new InvalidOptionsError('x', []) instanceof NamedOptionsError).toBe(false);
   });
 
+  it("a class extending one copy's LifelineError and branded by another copy's brandErrorClass recognises its code's errors from any copy", async () => {
+    // The built packages hold two copies of this module (the core's root bundle and its internal bundle):
+    // the adapter's error classes extend the root's LifelineError and are branded through the internal one.
+    const second = await secondCopy();
+    class TransportGoneError extends LifelineError {
+      static {
+        second.brandErrorClass(this, 'LIFELINE_TRANSPORT_GONE');
+      }
+      constructor() {
+        super('LIFELINE_TRANSPORT_GONE', 'x');
+      }
+    }
+    class OtherCopysTransportGoneError extends second.LifelineError {
+      static {
+        second.brandErrorClass(this, 'LIFELINE_TRANSPORT_GONE');
+      }
+      constructor() {
+        super('LIFELINE_TRANSPORT_GONE', 'x');
+      }
+    }
+    expect(new OtherCopysTransportGoneError()).toBeInstanceOf(TransportGoneError);
+    expect(new TransportGoneError()).toBeInstanceOf(OtherCopysTransportGoneError);
+    expect(new second.InvalidOptionsError('x', []) instanceof TransportGoneError).toBe(false);
+  });
+
   it('the brand stays out of enumeration and JSON, so logs and snapshots show only code, name and fields', () => {
     const error = new InvalidArgumentError('instrument: argument "server"', 'server');
     expect(Object.keys(error).sort()).toEqual(['argument', 'code', 'name']);

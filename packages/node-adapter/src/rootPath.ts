@@ -1,6 +1,6 @@
-import { realpath } from 'node:fs/promises';
 import { isAbsolute, resolve, sep } from 'node:path';
 import { PathRefusedError, type PathRefusedReason } from './errors.js';
+import { fsPromises } from './fsPromises.js';
 
 /** Where a URL path leads under a root: a file path to open, or why it must not be opened. */
 export type RootPathResult = { readonly path: string } | { readonly status: 400 | 403 | 404; readonly error: PathRefusedError };
@@ -79,6 +79,7 @@ export async function resolveInRoot(
   let real: string;
   let realRoot: string;
   try {
+    const { realpath } = await fsPromises();
     realRoot = await realpath(absoluteRoot);
     real = await realpath(lexical.path);
   } catch (error) {

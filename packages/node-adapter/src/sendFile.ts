@@ -1,9 +1,9 @@
-import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import { extname } from 'node:path';
 import { checkOptions, option } from '@lifeline/core/internal';
+import { fsPromises } from './fsPromises.js';
 import { pipeResponse, type SendResult } from './pipeResponse.js';
 import { checkOptionsArgument, invalidArgument, isResponse } from './invalidArgument.js';
 import { answerPlain } from './plainAnswer.js';
@@ -11,13 +11,6 @@ import { isFresh, rangeStillValid, weakEtag } from './preconditions.js';
 import { parseRange } from './ranges.js';
 import { resolveInRoot, type DotfilesPolicy } from './rootPath.js';
 import { connectionOf } from './track.js';
-
-/**
- * node:fs/promises, loaded at the first sendFile call rather than at import: it pulls in readline and
- * file watchers, a few milliseconds of startup that a server which never sends a file should not pay.
- */
-let fsPromises: Promise<typeof import('node:fs/promises')> | undefined;
-const open = async (path: string, flags: string | number) => (await (fsPromises ??= import('node:fs/promises'))).open(path, flags);
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -150,6 +143,8 @@ export function sendFile(res: Response, path: string, options: SendFileOptions =
 }
 
 async function serveFile(res: Response, path: string, options: SendFileOptions): Promise<SendResult> {
+  // Its constants too: importing node:fs would build its module facade at import, ReadStream getters and all.
+  const { constants, open } = await fsPromises();
   let flags = constants.O_RDONLY;
   if (options.root !== undefined) {
     const resolved = await resolveInRoot(options.root, path, options.dotfiles ?? 'ignore', options.allowSymlinksOutsideRoot === true);
