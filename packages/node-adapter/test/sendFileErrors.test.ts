@@ -20,37 +20,33 @@ const faults = vi.hoisted(() => ({
   beforeOpen: undefined as (() => void) | undefined,
   afterStat: undefined as (() => void) | undefined,
 }));
-vi.mock('node:fs/promises', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('node:fs/promises')>();
-  const open: typeof actual.open = async (file, ...rest) => {
+vi.mock('node:fs', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:fs')>();
+  type Callback<T> = (error: NodeJS.ErrnoException | null, value: T) => void;
+  const injected = (code: string, what: string) => Object.assign(new Error(`${code}: injected, ${what}`), { code });
+  const open = ((file: fs.PathLike, flags: fs.OpenMode, callback: Callback<number>) => {
     faults.beforeOpen?.();
-    if (faults.openError !== undefined) throw Object.assign(new Error(`${faults.openError}: injected, open '${String(file)}'`), { code: faults.openError });
-    const handle = await actual.open(file, ...rest);
-    if (faults.statError !== undefined) {
-      const code = faults.statError;
-      handle.stat = (async () => {
-        throw Object.assign(new Error(`${code}: injected, fstat`), { code });
-      }) as typeof handle.stat;
-    }
+    if (faults.openError !== undefined) return void process.nextTick(callback, injected(faults.openError, `open '${String(file)}'`), 0);
+    actual.open(file, flags, callback);
+  }) as typeof actual.open;
+  const fstat = ((fd: number, callback: Callback<fs.Stats>) => {
+    const code = faults.statError;
+    if (code !== undefined) return void process.nextTick(callback, injected(code, 'fstat'), undefined);
     const afterStat = faults.afterStat;
-    if (afterStat !== undefined) {
-      const stat = handle.stat.bind(handle);
-      handle.stat = (async (...args: Parameters<typeof stat>) => {
-        const stats = await stat(...args);
-        afterStat();
-        return stats;
-      }) as typeof handle.stat;
-    }
-    if (faults.readError !== undefined) {
-      const code = faults.readError;
-      // The read stream sendFile pipes reads through its handle's read().
-      handle.read = (async () => {
-        throw Object.assign(new Error(`${code}: injected, read`), { code });
-      }) as typeof handle.read;
-    }
-    return handle;
-  };
-  return { ...actual, default: { ...actual, open }, open };
+    actual.fstat(fd, (error, stats) => {
+      if (error === null) afterStat?.();
+      callback(error, stats);
+    });
+  }) as typeof actual.fstat;
+  // The read stream sendFile pipes reads through the fs it is given: a failing read() for it.
+  const createReadStream = ((path: fs.PathLike, options: Parameters<typeof actual.createReadStream>[1] & object) => {
+    const code = faults.readError;
+    if (code === undefined) return actual.createReadStream(path, options);
+    const read = (...args: unknown[]) => process.nextTick(args.at(-1) as Callback<number>, injected(code, 'read'), 0);
+    return actual.createReadStream(path, { ...options, fs: { ...actual, read } });
+  }) as typeof actual.createReadStream;
+  const mocked = { ...actual, open, fstat, createReadStream };
+  return { ...mocked, default: mocked };
 });
 
 let dir: string;
