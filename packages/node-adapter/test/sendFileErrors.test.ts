@@ -20,6 +20,8 @@ const faults = vi.hoisted(() => ({
   beforeOpen: undefined as (() => void) | undefined,
   afterStat: undefined as (() => void) | undefined,
 }));
+/** Every descriptor sendFile's open returned, and every close of one, by sendFile or by its read stream. */
+const descriptors = vi.hoisted(() => ({ opened: [] as number[], closed: [] as number[] }));
 vi.mock('node:fs', async (importOriginal) => {
   const actual = await importOriginal<typeof import('node:fs')>();
   type Callback<T> = (error: NodeJS.ErrnoException | null, value: T) => void;
@@ -27,8 +29,15 @@ vi.mock('node:fs', async (importOriginal) => {
   const open = ((file: fs.PathLike, flags: fs.OpenMode, callback: Callback<number>) => {
     faults.beforeOpen?.();
     if (faults.openError !== undefined) return void process.nextTick(callback, injected(faults.openError, `open '${String(file)}'`), 0);
-    actual.open(file, flags, callback);
+    actual.open(file, flags, (error, fd) => {
+      if (error === null) descriptors.opened.push(fd);
+      callback(error, fd);
+    });
   }) as typeof actual.open;
+  const close = ((fd: number, callback?: fs.NoParamCallback) => {
+    descriptors.closed.push(fd);
+    actual.close(fd, callback);
+  }) as typeof actual.close;
   const fstat = ((fd: number, callback: Callback<fs.Stats>) => {
     const code = faults.statError;
     if (code !== undefined) return void process.nextTick(callback, injected(code, 'fstat'), undefined);
@@ -38,14 +47,14 @@ vi.mock('node:fs', async (importOriginal) => {
       callback(error, stats);
     });
   }) as typeof actual.fstat;
-  // The read stream sendFile pipes reads through the fs it is given: a failing read() for it.
+  // The read stream sendFile pipes reads and closes through the fs it is given: a failing read() for it
+  // when asked, and always the close above.
   const createReadStream = ((path: fs.PathLike, options: Parameters<typeof actual.createReadStream>[1] & object) => {
     const code = faults.readError;
-    if (code === undefined) return actual.createReadStream(path, options);
-    const read = (...args: unknown[]) => process.nextTick(args.at(-1) as Callback<number>, injected(code, 'read'), 0);
-    return actual.createReadStream(path, { ...options, fs: { ...actual, read } });
+    const read = code === undefined ? actual.read : (...args: unknown[]) => process.nextTick(args.at(-1) as Callback<number>, injected(code, 'read'), 0);
+    return actual.createReadStream(path, { ...options, fs: { ...actual, read, close } });
   }) as typeof actual.createReadStream;
-  const mocked = { ...actual, open, fstat, createReadStream };
+  const mocked = { ...actual, open, close, fstat, createReadStream };
   return { ...mocked, default: mocked };
 });
 
@@ -134,6 +143,22 @@ describe('sendFile when the file cannot be opened or read: a plain answer, nothi
     await waitForReleases(server.t, releasedBefore + 1);
     expect(server.t.releases[releasedBefore]).toMatchObject({ outcome: 'errored', event: { reason: 'stream-error', error: { code } } });
     await waitFor(() => descriptorsOpenOn(emptied) === 0, 'the file to be closed');
+  });
+
+  it.each([
+    ['sent whole', () => {}, () => hello],
+    ['a directory (404 after the open)', () => {}, () => dir],
+    ['whose fstat fails', () => (faults.statError = 'EIO'), () => hello],
+    ['whose first read fails', () => (faults.readError = 'EIO'), () => hello],
+  ])('a file %s: the descriptor sendFile opened is closed exactly once, by sendFile or by its read stream', async (_what, inject, target) => {
+    inject();
+    descriptors.opened.length = 0;
+    descriptors.closed.length = 0;
+    await server.fetchPath(target());
+    await waitFor(() => descriptors.closed.length >= descriptors.opened.length, 'the descriptor to be closed');
+    // A second close of a number the system may have handed to another file since would close that file.
+    expect(descriptors.opened).toHaveLength(1);
+    expect(descriptors.closed).toEqual(descriptors.opened);
   });
 
   it('a directory → 404 whose error names the path', async () => {
