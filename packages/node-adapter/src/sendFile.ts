@@ -1,4 +1,4 @@
-import { close, constants, createReadStream, fstat, open, type Stats } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import { extname } from 'node:path';
@@ -17,12 +17,18 @@ import { connectionOf } from './track.js';
  * system calls but adds a promise, a result object and a reference count per read and a promise per
  * close. A plain descriptor is not closed by the garbage collector, so each is closed exactly once:
  * here until it is handed to its read stream, by the stream (autoClose) after.
+ *
+ * node:fs is looked up at the first call, not bound at import (as node:fs/promises was before): a test
+ * that replaces the module to inject file-system faults then reaches these calls even when the package
+ * was loaded first, as the mutation runs load it, in a setup file before any test.
  */
-const openFile = (path: string, flags: number) =>
-  new Promise<number>((resolve, reject) => open(path, flags, (error, fd) => (error === null ? resolve(fd) : reject(error))));
-const statFile = (fd: number) =>
-  new Promise<Stats>((resolve, reject) => fstat(fd, (error, stats) => (error === null ? resolve(stats) : reject(error))));
-const closeFile = (fd: number) => new Promise<void>((resolve) => close(fd, () => resolve()));
+type Fs = typeof import('node:fs');
+let fsModule: Fs | undefined;
+const openFile = (fs: Fs, path: string, flags: number) =>
+  new Promise<number>((resolve, reject) => fs.open(path, flags, (error, fd) => (error === null ? resolve(fd) : reject(error))));
+const statFile = (fs: Fs, fd: number) =>
+  new Promise<Stats>((resolve, reject) => fs.fstat(fd, (error, stats) => (error === null ? resolve(stats) : reject(error))));
+const closeFile = (fs: Fs, fd: number) => new Promise<void>((resolve) => fs.close(fd, () => resolve()));
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -158,6 +164,7 @@ export function sendFile(res: Response, path: string, options: SendFileOptions =
 }
 
 async function serveFile(res: Response, path: string, options: SendFileOptions): Promise<SendResult> {
+  const fs = (fsModule ??= await import('node:fs'));
   let flags = constants.O_RDONLY;
   if (options.root !== undefined) {
     const resolved = await resolveInRoot(options.root, path, options.dotfiles ?? 'ignore', options.allowSymlinksOutsideRoot === true);
@@ -171,7 +178,7 @@ async function serveFile(res: Response, path: string, options: SendFileOptions):
   }
   let fd: number;
   try {
-    fd = await openFile(path, flags);
+    fd = await openFile(fs, path, flags);
   } catch (error) {
     const code = (error as { code?: string }).code;
     // A name too long for the file system cannot exist either (as in `send`): not a server error.
@@ -181,7 +188,7 @@ async function serveFile(res: Response, path: string, options: SendFileOptions):
   }
   let streaming = false;
   try {
-    const stat = await statFile(fd);
+    const stat = await statFile(fs, fd);
     if (!stat.isFile()) {
       return answer(res, 404, 'Not Found\n', Object.assign(new Error(`${path} is not a file`), { code: 'EISDIR' }));
     }
@@ -232,11 +239,11 @@ async function serveFile(res: Response, path: string, options: SendFileOptions):
       return { status: res.statusCode, bytes: 0, outcome: connectionOf(res)?.outcome };
     }
     streaming = true; // from here the read stream owns the descriptor and closes it (autoClose)
-    return await pipeResponse(res, createReadStream('', { fd, start, end }), { expectedBytes: length });
+    return await pipeResponse(res, fs.createReadStream('', { fd, start, end }), { expectedBytes: length });
   } catch (error) {
     // An invalid header value, a failing stat: answered, never thrown.
     return answer(res, 500, 'Internal Server Error\n', error as Error);
   } finally {
-    if (!streaming) await closeFile(fd);
+    if (!streaming) await closeFile(fs, fd);
   }
 }
