@@ -146,11 +146,11 @@ describe('sendFile when the file cannot be opened or read: a plain answer, nothi
   });
 
   it.each([
-    ['sent whole', () => {}, () => hello],
+    ['a file sent whole', () => {}, () => hello],
     ['a directory (404 after the open)', () => {}, () => dir],
-    ['whose fstat fails', () => (faults.statError = 'EIO'), () => hello],
-    ['whose first read fails', () => (faults.readError = 'EIO'), () => hello],
-  ])('a file %s: the descriptor sendFile opened is closed exactly once, by sendFile or by its read stream', async (_what, inject, target) => {
+    ['a file whose fstat fails', () => (faults.statError = 'EIO'), () => hello],
+    ['a file whose first read fails', () => (faults.readError = 'EIO'), () => hello],
+  ])('%s: the descriptor sendFile opened is closed exactly once, by sendFile or by its read stream', async (_what, inject, target) => {
     inject();
     descriptors.opened.length = 0;
     descriptors.closed.length = 0;
