@@ -1,9 +1,8 @@
-import type { FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import { extname } from 'node:path';
 import { checkOptions, option } from '@lifeline/core/internal';
-import { fsPromises } from './fsPromises.js';
 import { pipeResponse, type SendResult } from './pipeResponse.js';
 import { checkOptionsArgument, invalidArgument, isResponse } from './invalidArgument.js';
 import { answerPlain } from './plainAnswer.js';
@@ -11,6 +10,25 @@ import { isFresh, rangeStillValid, weakEtag } from './preconditions.js';
 import { parseRange } from './ranges.js';
 import { resolveInRoot, type DotfilesPolicy } from './rootPath.js';
 import { connectionOf } from './track.js';
+
+/*
+ * The file is opened, stat-ed and read through node:fs's callback API on a plain descriptor, as a
+ * hand-written `createReadStream(path)` does: a FileHandle from node:fs/promises makes the same
+ * system calls but adds a promise, a result object and a reference count per read and a promise per
+ * close. A plain descriptor is not closed by the garbage collector, so each is closed exactly once:
+ * here until it is handed to its read stream, by the stream (autoClose) after.
+ *
+ * node:fs is looked up at the first call, not bound at import (as node:fs/promises was before): a test
+ * that replaces the module to inject file-system faults then reaches these calls even when the package
+ * was loaded first, as the mutation runs load it, in a setup file before any test.
+ */
+type Fs = typeof import('node:fs');
+let fsModule: Fs | undefined;
+const openFile = (fs: Fs, path: string, flags: number) =>
+  new Promise<number>((resolve, reject) => fs.open(path, flags, (error, fd) => (error === null ? resolve(fd) : reject(error))));
+const statFile = (fs: Fs, fd: number) =>
+  new Promise<Stats>((resolve, reject) => fs.fstat(fd, (error, stats) => (error === null ? resolve(stats) : reject(error))));
+const closeFile = (fs: Fs, fd: number) => new Promise<void>((resolve) => fs.close(fd, () => resolve()));
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -76,6 +94,8 @@ export interface SendFileOptions {
 
 type Response = ServerResponse | Http2ServerResponse;
 
+const NO_OPTIONS: SendFileOptions = Object.freeze({});
+
 const sendFileOptionRules = {
   contentType: option.string(),
   headers: option.stringRecord(),
@@ -125,7 +145,7 @@ function answer(res: Response, status: number, text: string, error: Error): Send
  * });
  * ```
  */
-export function sendFile(res: Response, path: string, options: SendFileOptions = {}): Promise<SendResult> {
+export function sendFile(res: Response, path: string, options: SendFileOptions = NO_OPTIONS): Promise<SendResult> {
   let o: SendFileOptions;
   try {
     if (!isResponse(res)) {
@@ -135,7 +155,8 @@ export function sendFile(res: Response, path: string, options: SendFileOptions =
       throw invalidArgument('sendFile', 'path', 'a file path string', path, 'Pass the path of the file to send, e.g. sendFile(res, \'./public/index.html\').');
     }
     checkOptionsArgument('sendFile', options);
-    o = checkOptions('sendFile', options, sendFileOptionRules) ?? {};
+    // Most calls pass no options: nothing to check then, and no rule list walked per request.
+    o = options === NO_OPTIONS ? NO_OPTIONS : (checkOptions('sendFile', options, sendFileOptionRules) ?? NO_OPTIONS);
   } catch (error) {
     return Promise.reject(error as Error);
   }
@@ -143,8 +164,8 @@ export function sendFile(res: Response, path: string, options: SendFileOptions =
 }
 
 async function serveFile(res: Response, path: string, options: SendFileOptions): Promise<SendResult> {
-  // Its constants too: importing node:fs would build its module facade at import, ReadStream getters and all.
-  const { constants, open } = await fsPromises();
+  const fs = (fsModule ??= await import('node:fs'));
+  const { constants } = fs;
   let flags = constants.O_RDONLY;
   if (options.root !== undefined) {
     const resolved = await resolveInRoot(options.root, path, options.dotfiles ?? 'ignore', options.allowSymlinksOutsideRoot === true);
@@ -156,9 +177,9 @@ async function serveFile(res: Response, path: string, options: SendFileOptions):
     // The real path was checked: a link swapped in at its last component since then is not followed.
     if (options.allowSymlinksOutsideRoot !== true) flags |= constants.O_NOFOLLOW ?? 0;
   }
-  let file: FileHandle;
+  let fd: number;
   try {
-    file = await open(path, flags);
+    fd = await openFile(fs, path, flags);
   } catch (error) {
     const code = (error as { code?: string }).code;
     // A name too long for the file system cannot exist either (as in `send`): not a server error.
@@ -168,7 +189,7 @@ async function serveFile(res: Response, path: string, options: SendFileOptions):
   }
   let streaming = false;
   try {
-    const stat = await file.stat();
+    const stat = await statFile(fs, fd);
     if (!stat.isFile()) {
       return answer(res, 404, 'Not Found\n', Object.assign(new Error(`${path} is not a file`), { code: 'EISDIR' }));
     }
@@ -212,18 +233,18 @@ async function serveFile(res: Response, path: string, options: SendFileOptions):
     if (!res.headersSent) {
       res.setHeader('content-length', length);
       res.setHeader('content-type', options.contentType ?? CONTENT_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream');
-      for (const [name, value] of Object.entries(options.headers ?? {})) res.setHeader(name, value);
+      if (options.headers !== undefined) for (const [name, value] of Object.entries(options.headers)) res.setHeader(name, value);
     }
     if (method === 'HEAD' || length === 0) {
       res.end();
       return { status: res.statusCode, bytes: 0, outcome: connectionOf(res)?.outcome };
     }
-    streaming = true; // from here the read stream owns the file and closes it
-    return await pipeResponse(res, file.createReadStream({ start, end }), { expectedBytes: length });
+    streaming = true; // from here the read stream owns the descriptor and closes it (autoClose)
+    return await pipeResponse(res, fs.createReadStream('', { fd, start, end }), { expectedBytes: length });
   } catch (error) {
     // An invalid header value, a failing stat: answered, never thrown.
     return answer(res, 500, 'Internal Server Error\n', error as Error);
   } finally {
-    if (!streaming) await file.close().catch(() => {});
+    if (!streaming) await closeFile(fs, fd);
   }
 }

@@ -20,37 +20,42 @@ const faults = vi.hoisted(() => ({
   beforeOpen: undefined as (() => void) | undefined,
   afterStat: undefined as (() => void) | undefined,
 }));
-vi.mock('node:fs/promises', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('node:fs/promises')>();
-  const open: typeof actual.open = async (file, ...rest) => {
+/** Every descriptor sendFile's open returned, and every close of one, by sendFile or by its read stream. */
+const descriptors = vi.hoisted(() => ({ opened: [] as number[], closed: [] as number[] }));
+vi.mock('node:fs', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:fs')>();
+  type Callback<T> = (error: NodeJS.ErrnoException | null, value: T) => void;
+  const injected = (code: string, what: string) => Object.assign(new Error(`${code}: injected, ${what}`), { code });
+  const open = ((file: fs.PathLike, flags: fs.OpenMode, callback: Callback<number>) => {
     faults.beforeOpen?.();
-    if (faults.openError !== undefined) throw Object.assign(new Error(`${faults.openError}: injected, open '${String(file)}'`), { code: faults.openError });
-    const handle = await actual.open(file, ...rest);
-    if (faults.statError !== undefined) {
-      const code = faults.statError;
-      handle.stat = (async () => {
-        throw Object.assign(new Error(`${code}: injected, fstat`), { code });
-      }) as typeof handle.stat;
-    }
+    if (faults.openError !== undefined) return void process.nextTick(callback, injected(faults.openError, `open '${String(file)}'`), 0);
+    actual.open(file, flags, (error, fd) => {
+      if (error === null) descriptors.opened.push(fd);
+      callback(error, fd);
+    });
+  }) as typeof actual.open;
+  const close = ((fd: number, callback?: fs.NoParamCallback) => {
+    descriptors.closed.push(fd);
+    actual.close(fd, callback);
+  }) as typeof actual.close;
+  const fstat = ((fd: number, callback: Callback<fs.Stats>) => {
+    const code = faults.statError;
+    if (code !== undefined) return void process.nextTick(callback, injected(code, 'fstat'), undefined);
     const afterStat = faults.afterStat;
-    if (afterStat !== undefined) {
-      const stat = handle.stat.bind(handle);
-      handle.stat = (async (...args: Parameters<typeof stat>) => {
-        const stats = await stat(...args);
-        afterStat();
-        return stats;
-      }) as typeof handle.stat;
-    }
-    if (faults.readError !== undefined) {
-      const code = faults.readError;
-      // The read stream sendFile pipes reads through its handle's read().
-      handle.read = (async () => {
-        throw Object.assign(new Error(`${code}: injected, read`), { code });
-      }) as typeof handle.read;
-    }
-    return handle;
-  };
-  return { ...actual, default: { ...actual, open }, open };
+    actual.fstat(fd, (error, stats) => {
+      if (error === null) afterStat?.();
+      callback(error, stats);
+    });
+  }) as typeof actual.fstat;
+  // The read stream sendFile pipes reads and closes through the fs it is given: a failing read() for it
+  // when asked, and always the close above.
+  const createReadStream = ((path: fs.PathLike, options: Parameters<typeof actual.createReadStream>[1] & object) => {
+    const code = faults.readError;
+    const read = code === undefined ? actual.read : (...args: unknown[]) => process.nextTick(args.at(-1) as Callback<number>, injected(code, 'read'), 0);
+    return actual.createReadStream(path, { ...options, fs: { ...actual, read, close } });
+  }) as typeof actual.createReadStream;
+  const mocked = { ...actual, open, close, fstat, createReadStream };
+  return { ...mocked, default: mocked };
 });
 
 let dir: string;
@@ -138,6 +143,22 @@ describe('sendFile when the file cannot be opened or read: a plain answer, nothi
     await waitForReleases(server.t, releasedBefore + 1);
     expect(server.t.releases[releasedBefore]).toMatchObject({ outcome: 'errored', event: { reason: 'stream-error', error: { code } } });
     await waitFor(() => descriptorsOpenOn(emptied) === 0, 'the file to be closed');
+  });
+
+  it.each([
+    ['a file sent whole', () => {}, () => hello],
+    ['a directory (404 after the open)', () => {}, () => dir],
+    ['a file whose fstat fails', () => (faults.statError = 'EIO'), () => hello],
+    ['a file whose first read fails', () => (faults.readError = 'EIO'), () => hello],
+  ])('%s: the descriptor sendFile opened is closed exactly once, by sendFile or by its read stream', async (_what, inject, target) => {
+    inject();
+    descriptors.opened.length = 0;
+    descriptors.closed.length = 0;
+    await server.fetchPath(target());
+    await waitFor(() => descriptors.closed.length >= descriptors.opened.length, 'the descriptor to be closed');
+    // A second close of a number the system may have handed to another file since would close that file.
+    expect(descriptors.opened).toHaveLength(1);
+    expect(descriptors.closed).toEqual(descriptors.opened);
   });
 
   it('a directory → 404 whose error names the path', async () => {

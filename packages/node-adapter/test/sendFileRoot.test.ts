@@ -11,12 +11,12 @@ import { startHttp1, waitFor, type TestServer } from './helpers/server.js';
 // Every path sendFile opens, observed at the call itself: a check of /proc/self/fd between requests
 // could miss a descriptor opened and closed in between.
 const opened = vi.hoisted(() => [] as string[]);
-vi.mock('node:fs/promises', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('node:fs/promises')>();
-  const open: typeof actual.open = (file, ...rest) => {
+vi.mock('node:fs', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:fs')>();
+  const open = ((file: fs.PathLike, ...rest: unknown[]) => {
     opened.push(String(file));
-    return actual.open(file, ...rest);
-  };
+    return (actual.open as (...args: unknown[]) => void)(file, ...rest);
+  }) as typeof actual.open;
   return { ...actual, default: { ...actual, open }, open };
 });
 
