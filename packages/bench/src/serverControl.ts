@@ -157,14 +157,14 @@ export async function forkChild<C extends { [K in keyof C]: { args: unknown; res
   };
 }
 
-/** A server child in `mode` on core 1, run by `node` (the parent's own by default). */
-export function startServer(mode: ModeName, filePath: string, pinning: Pinning, node?: string): Promise<ServerChild> {
-  return forkChild<Commands>(SERVER_SCRIPT, [mode, filePath], pinning, { name: `server (${mode})`, core: 1, ...(node === undefined ? {} : { node }) });
+/** A server child in `mode` on core 1, run by `node` (the parent's own by default), with extra node `flags`. */
+export function startServer(mode: ModeName, filePath: string, pinning: Pinning, node?: string, flags: readonly string[] = []): Promise<ServerChild> {
+  return forkChild<Commands>(SERVER_SCRIPT, [mode, filePath], pinning, { name: `server (${mode})`, core: 1, flags, ...(node === undefined ? {} : { node }) });
 }
 
 /** An HTTP/2 server child in `mode` on core 1, answering on the core API or the compat API. */
-export function startH2Server(mode: ModeName, api: 'core' | 'compat', pinning: Pinning, node?: string): Promise<ServerChild> {
-  return forkChild<Commands>(H2_SERVER_SCRIPT, [mode, api], pinning, { name: `h2 ${api} server (${mode})`, core: 1, ...(node === undefined ? {} : { node }) });
+export function startH2Server(mode: ModeName, api: 'core' | 'compat', pinning: Pinning, node?: string, flags: readonly string[] = []): Promise<ServerChild> {
+  return forkChild<Commands>(H2_SERVER_SCRIPT, [mode, api], pinning, { name: `h2 ${api} server (${mode})`, core: 1, flags, ...(node === undefined ? {} : { node }) });
 }
 
 /** Serves the IPC side of a child: answers `{ id, cmd, args }` with the named handler's result; exits when the parent goes. */

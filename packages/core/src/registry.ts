@@ -95,7 +95,20 @@ class RegistryImpl<M, Ev extends { readonly type: string }>
   private readonly finalStates: readonly string[];
   private readonly isFinal: Uint8Array;
   private readonly next: Uint8Array;
-  private readonly handledPairs: Uint8Array;
+  /**
+   * The table for `dispatch`, one number per (state, event) pair: `next * 4 + (handled ? 2 : 0) + (next is final ? 1 : 0)`.
+   * One small array instead of three: `dispatch` runs once or twice per request, usually with the CPU's caches cold
+   * from the server's own work in between, and each array it reads is another line to fetch.
+   */
+  private readonly steps: readonly number[];
+  /**
+   * Whether `dispatch` reads the clock first thing on every event, as it must for `onRecord` (every record has a
+   * time) and for a `clock` option (which may count its calls). Otherwise it reads it only where the time is kept:
+   * not for a release that no listener or handle sees, since the entry, its times and its journal go with it.
+   */
+  private readonly clockAlways: boolean;
+  /** Transition and release listeners in all: one field for the hot path to check. */
+  private observed = 0;
   private readonly eventIndex: ReadonlyMap<string, number>;
   private readonly eventCount: number;
   private readonly initial: number;
@@ -121,7 +134,8 @@ class RegistryImpl<M, Ev extends { readonly type: string }>
     this.finalStates = table.finalStates;
     this.isFinal = table.final;
     this.next = table.next;
-    this.handledPairs = table.handled;
+    this.steps = Array.from(table.next, (to, k) => to * 4 + (table.handled[k] === 1 ? 2 : 0) + (table.final[to] === 1 ? 1 : 0));
+    this.clockAlways = options.clock !== undefined || options.onRecord !== undefined;
     this.eventIndex = table.eventIndex;
     this.eventCount = table.events.length;
     this.initial = table.initial;
@@ -211,8 +225,8 @@ class RegistryImpl<M, Ev extends { readonly type: string }>
 
   dispatch(id: ConnectionId, event: Ev): string | undefined {
     const entry = this.entries.get(id);
-    const at = this.clock();
-    if (this.onRecord !== undefined) this.emitRecord({ seq: ++this.seq, id, at, kind: 'event', event });
+    const early = this.clockAlways ? this.clock() : undefined;
+    if (this.onRecord !== undefined) this.emitRecord({ seq: ++this.seq, id, at: early!, kind: 'event', event });
     if (entry === undefined) {
       // Ids are issued in order, so an id below nextId was issued and has been released.
       if (Number.isInteger(id) && id >= 1 && id < this.nextId) this.lateEvents++;
@@ -222,31 +236,38 @@ class RegistryImpl<M, Ev extends { readonly type: string }>
     const from = entry.state;
     const e = this.eventIndex.get(event?.type);
     if (e === undefined) {
+      const at = early ?? this.clock();
       this.ignoredEvents++;
       entry.lastEventAt = at;
       if (this.journalSize !== 0) (entry.journal ??= new JournalRing(this.journalSize)).record(at, event);
-      if (this.listeners.transition.length > 0) this.notifyTransition(id, event, from, from, at, false);
+      if (this.observed !== 0 && this.listeners.transition.length > 0) this.notifyTransition(id, event, from, from, at, false);
       return this.states[from];
     }
-    const k = from * this.eventCount + e;
-    const to = this.next[k]!;
-    const handled = this.handledPairs[k] === 1;
+    const step = this.steps[from * this.eventCount + e]!;
+    const to = step >> 2;
+    const handled = (step & 2) !== 0;
     if (!handled) this.ignoredEvents++;
     entry.state = to;
-    entry.lastEventAt = at;
     const bytes = (event as { bytesSent?: number }).bytesSent;
     if (bytes !== undefined) entry.bytesSent = bytes;
-    if (this.journalSize !== 0) (entry.journal ??= new JournalRing(this.journalSize)).record(at, event);
-    if (this.isFinal[to] === 1) {
-      // Release happens here and only here: the entry leaves the map before anyone is told.
-      this.entries.delete(id);
-      this.released[to]!++;
-      if (this.listeners.transition.length > 0) this.notifyTransition(id, event, from, to, at, handled);
-      if (this.listeners.release.length > 0) this.notifyRelease(entry, event, at);
-      if (entry.extras !== null) releaseExtras(entry.extras, this.states[to]!, event);
+    if ((step & 1) === 0) {
+      const at = early ?? this.clock();
+      entry.lastEventAt = at;
+      if (this.journalSize !== 0) (entry.journal ??= new JournalRing(this.journalSize)).record(at, event);
+      if (this.observed !== 0 && this.listeners.transition.length > 0) this.notifyTransition(id, event, from, to, at, handled);
       return this.states[to];
     }
+    // Release happens here and only here: the entry leaves the map before anyone is told.
+    this.entries.delete(id);
+    this.released[to]!++;
+    // Nobody can see this release (its time, its journal): the common case of a server with no listeners.
+    if (this.observed === 0 && entry.extras === null) return this.states[to];
+    const at = early ?? this.clock();
+    entry.lastEventAt = at;
+    if (this.journalSize !== 0) (entry.journal ??= new JournalRing(this.journalSize)).record(at, event);
     if (this.listeners.transition.length > 0) this.notifyTransition(id, event, from, to, at, handled);
+    if (this.listeners.release.length > 0) this.notifyRelease(entry, event, at);
+    if (entry.extras !== null) releaseExtras(entry.extras, this.states[to]!, event);
     return this.states[to];
   }
 
@@ -305,6 +326,7 @@ class RegistryImpl<M, Ev extends { readonly type: string }>
   private addListener<K extends keyof Listeners<M, Ev>>(key: K, listener: Listeners<M, Ev>[K][number]): () => void {
     const listeners = this.listeners as Record<K, readonly unknown[]>;
     listeners[key] = [...listeners[key], listener];
+    this.observed++;
     let subscribed = true;
     return () => {
       if (!subscribed) return;
@@ -313,6 +335,7 @@ class RegistryImpl<M, Ev extends { readonly type: string }>
       const current = listeners[key];
       const at = current.indexOf(listener);
       listeners[key] = [...current.slice(0, at), ...current.slice(at + 1)];
+      this.observed--;
     };
   }
 
