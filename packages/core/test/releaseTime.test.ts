@@ -100,6 +100,23 @@ describe('release time', () => {
     expect(info.lastEventAt).toBeLessThanOrEqual(t1);
   });
 
+  it('with the default clock, every onRecord record carries a time taken during its own call', () => {
+    const records: { kind: string; at: number; t0: number }[] = [];
+    let t0 = 0;
+    const registry = createRegistry({ journalSize: 0, onRecord: (r) => records.push({ kind: r.kind, at: r.at, t0 }) });
+    t0 = Date.now();
+    const id = registry.open();
+    registry.dispatch(id, HEADERS);
+    registry.dispatch(id, { type: 'FINISH' });
+    registry.dispatch(id, { type: 'FINISH' }); // late: recorded too
+    const t1 = Date.now();
+    expect(records.map((r) => r.kind)).toEqual(['open', 'event', 'event', 'event']);
+    for (const r of records) {
+      expect(r.at).toBeGreaterThanOrEqual(r.t0);
+      expect(r.at).toBeLessThanOrEqual(t1);
+    }
+  });
+
   it('a clock given as an option is read for every event, the ending one included, as before', () => {
     let reads = 0;
     const registry = createRegistry({ journalSize: 0, clock: () => ++reads });
