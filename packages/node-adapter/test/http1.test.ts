@@ -77,24 +77,30 @@ describe('HTTP/1 facts over a real 127.0.0.1 socket', () => {
   });
 
   it('3. client sends a full body then leaves before the response (req.aborted is false) → closed', async () => {
+    // No timers: the handler holds its answer until the test has seen the client leave, so a slow machine
+    // cannot let the response finish first.
     let aborted: boolean | undefined;
+    let bodyEnded = false;
+    let answerNow!: () => void;
+    const mayAnswer = new Promise<void>((resolve) => (answerNow = resolve));
     const t = await serve((req, res) => {
       req.resume();
       req.on('end', () => {
-        setTimeout(() => {
+        bodyEnded = true;
+        void mayAnswer.then(() => {
           aborted = req.aborted;
           if (!res.destroyed) res.end('late');
-        }, 100);
+        });
       });
     });
     const c = await rawClient(t.port);
     c.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello');
-    await waitFor(() => t.registry.size === 1, 'request to arrive');
-    await sleep(20);
+    await waitFor(() => bodyEnded, 'the whole body to arrive');
     c.destroy();
     await waitForReleases(t, 1);
     expect(outcomes(t.releases)).toEqual(['closed']);
-    await waitFor(() => aborted !== undefined, 'handler timer');
+    answerNow();
+    await waitFor(() => aborted !== undefined, 'the handler to go on');
     expect(aborted).toBe(false);
   });
 
