@@ -94,7 +94,6 @@ class RegistryImpl<M, Ev extends { readonly type: string }>
   private readonly states: readonly string[];
   private readonly finalStates: readonly string[];
   private readonly isFinal: Uint8Array;
-  private readonly next: Uint8Array;
   /**
    * The table for `dispatch`, one number per (state, event) pair: `next * 4 + (handled ? 2 : 0) + (next is final ? 1 : 0)`.
    * One small array instead of three: `dispatch` runs once or twice per request, usually with the CPU's caches cold
@@ -107,7 +106,7 @@ class RegistryImpl<M, Ev extends { readonly type: string }>
    * not for a release that no listener or handle sees, since the entry, its times and its journal go with it.
    */
   private readonly clockAlways: boolean;
-  /** Transition and release listeners in all: one field for the hot path to check. */
+  /** Transition and release listeners in all, recounted whenever either list changes: one field for the hot path to check. */
   private observed = 0;
   private readonly eventIndex: ReadonlyMap<string, number>;
   private readonly eventCount: number;
@@ -133,7 +132,6 @@ class RegistryImpl<M, Ev extends { readonly type: string }>
     this.states = table.states;
     this.finalStates = table.finalStates;
     this.isFinal = table.final;
-    this.next = table.next;
     this.steps = Array.from(table.next, (to, k) => to * 4 + (table.handled[k] === 1 ? 2 : 0) + (table.final[to] === 1 ? 1 : 0));
     this.clockAlways = options.clock !== undefined || options.onRecord !== undefined;
     this.eventIndex = table.eventIndex;
@@ -182,7 +180,7 @@ class RegistryImpl<M, Ev extends { readonly type: string }>
       const ends = new Uint8Array(this.eventCount).fill(1);
       for (let s = 0; s < this.states.length; s++) {
         if (this.isFinal[s] === 1) continue;
-        for (let e = 0; e < this.eventCount; e++) if (this.isFinal[this.next[s * this.eventCount + e]!] !== 1) ends[e] = 0;
+        for (let e = 0; e < this.eventCount; e++) if ((this.steps[s * this.eventCount + e]! & 1) === 0) ends[e] = 0;
       }
       this.endsEverywhere = ends;
     }
@@ -326,7 +324,7 @@ class RegistryImpl<M, Ev extends { readonly type: string }>
   private addListener<K extends keyof Listeners<M, Ev>>(key: K, listener: Listeners<M, Ev>[K][number]): () => void {
     const listeners = this.listeners as Record<K, readonly unknown[]>;
     listeners[key] = [...listeners[key], listener];
-    this.observed++;
+    this.recountObservers();
     let subscribed = true;
     return () => {
       if (!subscribed) return;
@@ -335,8 +333,12 @@ class RegistryImpl<M, Ev extends { readonly type: string }>
       const current = listeners[key];
       const at = current.indexOf(listener);
       listeners[key] = [...current.slice(0, at), ...current.slice(at + 1)];
-      this.observed--;
+      this.recountObservers();
     };
+  }
+
+  private recountObservers(): void {
+    this.observed = this.listeners.transition.length + this.listeners.release.length;
   }
 
   private notifyTransition(id: ConnectionId, event: Ev, from: number, to: number, at: number, handled: boolean): void {
