@@ -1,6 +1,6 @@
 import { isAbsolute, resolve, sep } from 'node:path';
 import { PathRefusedError, type PathRefusedReason } from './errors.js';
-import { fsPromises } from './fsPromises.js';
+import { nodeFs, type Fs } from './lazyFs.js';
 
 /** Where a URL path leads under a root: a file path to open, or why it must not be opened. */
 export type RootPathResult = { readonly path: string } | { readonly status: 400 | 403 | 404; readonly error: PathRefusedError };
@@ -59,6 +59,10 @@ function lexicalCheck(root: string, urlPath: string, dotfiles: DotfilesPolicy): 
   return { path: full };
 }
 
+/** The real path, symbolic links resolved, by the system's realpath(3), as node:fs/promises' `realpath` does. */
+const realpath = (fs: Fs, path: string) =>
+  new Promise<string>((found, failed) => fs.realpath.native(path, (error, real) => (error === null ? found(real) : failed(error))));
+
 /**
  * Resolves `urlPath` under `root` without opening anything: 400 for
  * malformed encoding, 403 for a way out of the root (`..` segments raw or
@@ -79,9 +83,9 @@ export async function resolveInRoot(
   let real: string;
   let realRoot: string;
   try {
-    const { realpath } = await fsPromises();
-    realRoot = await realpath(absoluteRoot);
-    real = await realpath(lexical.path);
+    const fs = await nodeFs();
+    realRoot = await realpath(fs, absoluteRoot);
+    real = await realpath(fs, lexical.path);
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') return refused(404, 'missing', urlPath, 'no such file under the root');

@@ -8,6 +8,7 @@ import { checkOptionsArgument, invalidArgument, isResponse } from './invalidArgu
 import { answerPlain } from './plainAnswer.js';
 import { isFresh, rangeStillValid, weakEtag } from './preconditions.js';
 import { parseRange } from './ranges.js';
+import { nodeFs, type Fs } from './lazyFs.js';
 import { resolveInRoot, type DotfilesPolicy } from './rootPath.js';
 import { connectionOf } from './track.js';
 
@@ -17,13 +18,7 @@ import { connectionOf } from './track.js';
  * system calls but adds a promise, a result object and a reference count per read and a promise per
  * close. A plain descriptor is not closed by the garbage collector, so each is closed exactly once:
  * here until it is handed to its read stream, by the stream (autoClose) after.
- *
- * node:fs is looked up at the first call, not bound at import (as node:fs/promises was before): a test
- * that replaces the module to inject file-system faults then reaches these calls even when the package
- * was loaded first, as the mutation runs load it, in a setup file before any test.
  */
-type Fs = typeof import('node:fs');
-let fsModule: Fs | undefined;
 const openFile = (fs: Fs, path: string, flags: number) =>
   new Promise<number>((resolve, reject) => fs.open(path, flags, (error, fd) => (error === null ? resolve(fd) : reject(error))));
 const statFile = (fs: Fs, fd: number) =>
@@ -164,7 +159,7 @@ export function sendFile(res: Response, path: string, options: SendFileOptions =
 }
 
 async function serveFile(res: Response, path: string, options: SendFileOptions): Promise<SendResult> {
-  const fs = (fsModule ??= await import('node:fs'));
+  const fs = await nodeFs();
   const { constants } = fs;
   let flags = constants.O_RDONLY;
   if (options.root !== undefined) {
