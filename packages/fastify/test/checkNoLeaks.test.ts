@@ -1,9 +1,28 @@
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify from 'fastify';
 import { checkNoLeaks, LeakError } from '@lifeline/node-adapter/testing';
 import { describe, expect, it } from 'vitest';
 import { lifeline } from '../src/index.js';
 
-const BODY = Buffer.alloc(2 * 1024 * 1024, 'f');
+const CHUNK = Buffer.alloc(64 * 1024, 'f');
+const CHUNKS = 8;
+
+/**
+ * A download that takes time: 8 chunks of 64 KiB, 5 ms apart. A client that leaves early then always finds
+ * it mid-body. (One 2 MiB buffer sent at once could sit whole in the loopback socket buffers, so the response
+ * finished before any client left, and the "closed" ending went untested on some runs.)
+ */
+function slowDownload(): Readable {
+  return Readable.from(
+    (async function* () {
+      for (let i = 0; i < CHUNKS; i++) {
+        if (i > 0) await sleep(5);
+        yield CHUNK;
+      }
+    })(),
+  );
+}
 
 /** A fastify app with per-request bookkeeping freed by `free`, and its request handler for checkNoLeaks. */
 async function appWithSessions(free: 'onEnd' | 'onResponse') {
@@ -16,7 +35,7 @@ async function appWithSessions(free: 'onEnd' | 'onResponse') {
     if (free === 'onEnd') request.lifeline.onEnd(() => sessions.delete(session));
     // Freed on the response's finish only: the original bug, in a fastify route.
     else reply.raw.once('finish', () => sessions.delete(session));
-    return reply.type('application/octet-stream').send(BODY);
+    return reply.type('application/octet-stream').send(slowDownload());
   });
   await app.ready();
   // fastify's own request handler, as serverFactory would receive it: checkNoLeaks runs it on its own server.
