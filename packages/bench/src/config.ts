@@ -1,12 +1,13 @@
 /**
  * Sizes of the quick run (about 3 minutes of CPU section, a wider interval)
- * and the full run (the numbers to quote, about 25 minutes on the 2-core VM).
- * Every mode's window runs alongside a bare server's (cpuPerRequest.ts), which
- * cancels the machine's moment-to-moment noise; what is left is the cost's
- * spread between fresh processes (code layout, JIT decisions: about ±1 µs per
- * request between two bare servers on the 2-core VM), which only more rounds
- * (fresh children) shrink. So the full run buys rounds first and requests per
- * round second.
+ * and the full run (the numbers to quote, about 45 minutes on the 2-core VM).
+ * Each server is loaded alone on its core in short interleaved windows
+ * (cpuPerRequest.ts); what is left of the noise is mostly the cost's spread
+ * between fresh processes (code layout, JIT decisions: a standard deviation of
+ * about 0.4 µs per request between two bare servers on the 2-core VM), which
+ * only more rounds (fresh children) shrink. So the full run buys rounds first
+ * and requests per round second, and gives the hello scenario, whose Δs the
+ * run must resolve to ±0.15 µs, the most rounds.
  */
 import { MODE_NAMES, type ModeName } from './modes.js';
 import { PATHS } from './protocol.js';
@@ -31,6 +32,8 @@ export interface BenchConfig {
   readonly full: boolean;
   /** Each round runs every mode (bare included) in a fresh server child, in shuffled order; see cpuPerRequest.ts. */
   readonly rounds: number;
+  /** Rounds of the hello scenario on the main server node (the other scenarios run `rounds`). */
+  readonly helloRounds: number;
   /** Concurrency of the memory section's in-process load (Node's http client). */
   readonly concurrency: number;
   /** The load child's shape for HTTP/1 scenarios (raw keep-alive connections) and HTTP/2 ones (sessions × streams). */
@@ -41,7 +44,7 @@ export interface BenchConfig {
   /** Other Node majors whose servers the full run also measures on the hello scenario (installed ones only). */
   readonly otherNodes: readonly string[];
   readonly otherNodeRounds: number;
-  /** A round's N requests per mode are sent in this many slices, alternating between the modes. */
+  /** A round's N requests per mode are sent in this many windows per child, one child loaded at a time, alternating between the modes. */
   readonly slices: number;
   readonly scenarios: Record<ScenarioName, ScenarioConfig>;
   readonly modes: readonly ModeName[];
@@ -65,6 +68,7 @@ export function benchConfig(full: boolean): BenchConfig {
   return {
     full,
     rounds: scale(3, 10),
+    helloRounds: scale(4, 60),
     concurrency: 16,
     http1Load: { connections: 32, pipeline: 1, streams: 1 },
     http2Load: { connections: 4, pipeline: 1, streams: 32 },
@@ -73,7 +77,7 @@ export function benchConfig(full: boolean): BenchConfig {
     otherNodeRounds: 5,
     slices: scale(2, 4),
     scenarios: {
-      hello: { path: PATHS.hello, warmup: 10_000, warmupMaxChunks: scale(3, 6), requests: scale(10_000, 30_000), abortEvery: 0 },
+      hello: { path: PATHS.hello, warmup: 10_000, warmupMaxChunks: scale(3, 6), requests: scale(12_000, 24_000), abortEvery: 0 },
       file64k: { path: PATHS.file, warmup: 1_000, warmupMaxChunks: 3, requests: scale(800, 2_000), abortEvery: 0 },
       abort10: { path: PATHS.body, warmup: 3_000, warmupMaxChunks: 3, requests: scale(2_000, 6_000), abortEvery: 10 },
       h2core: { path: PATHS.hello, warmup: 5_000, warmupMaxChunks: scale(3, 4), requests: scale(5_000, 12_000), abortEvery: 0, http2: 'core' },
@@ -106,6 +110,7 @@ export function smokeConfig(base: BenchConfig): BenchConfig {
   return {
     ...base,
     rounds: 2,
+    helloRounds: 2,
     slices: 1,
     scenarios,
     otherNodes: [],

@@ -1,9 +1,13 @@
 /**
  * Server CPU time per request. Each round starts a fresh server child per
- * mode and runs every mode in a shuffled order, in slices that alternate
- * between the modes; the mode's sample is then paired with bare's from the
- * same round, so drift of the (shared, virtual) machine hits both sides of
- * every pair alike. Inside a child the window is exact: the server snapshots
+ * mode; once every child is warmed up, the round's N requests per mode are
+ * sent in windows, one server loaded at a time (alone on core 1, the load
+ * child on core 0), visiting every mode once per slice in a new random order.
+ * A mode's figure for the round is the median of its windows' CPU per request,
+ * and its Δ is taken against the same round's bare child: the spread between
+ * fresh processes (code layout, JIT timing) is what rounds average out, and a
+ * burst from outside the VM lands in one window, which the median drops.
+ * Inside a child the window is exact: the server snapshots
  * `process.cpuUsage()` on `begin`, the load child (its own process, on the
  * other core) sends exactly N requests, and `end` waits until the server has
  * seen all N (and every aborting client's close) and finished every response
@@ -18,18 +22,18 @@ import type { LoadCommands } from './loadProtocol.js';
 import type { ModeName } from './modes.js';
 import { BODY_HALF_BYTES, PATHS } from './protocol.js';
 import { forkChild, startH2Server, startServer, type Child, type Pinning, type ServerChild } from './serverControl.js';
-import { mulberry32, shuffled } from './stats.js';
+import { median, mulberry32, shuffled } from './stats.js';
 
 export interface CpuSample {
   readonly round: number;
   readonly mode: ModeName;
   readonly scenario: ScenarioName;
+  /** The median over this child's measured windows of its CPU (user + system) per request, µs. */
   readonly cpuUsPerRequest: number;
-  /**
-   * The bare server's CPU per request in the windows that ran at the same time as this mode's (on the
-   * same core): the baseline this mode's Δ and ratio are taken against. Absent for bare.
-   */
-  readonly partnerBareUsPerRequest?: number;
+  /** The whole round's CPU over its requests, µs: the mean the median stands for (a burst from outside included). */
+  readonly meanUsPerRequest: number;
+  /** Each measured window's CPU per request, µs, in the order they ran. */
+  readonly windowUsPerRequest: readonly number[];
   readonly requests: number;
   readonly aborted: number;
   /** Server sockets that closed with an error (a reset) in the window. */
@@ -212,7 +216,10 @@ async function startRound(
 export interface CpuPlan {
   readonly scenarios: readonly ScenarioName[];
   readonly modesOf: (scenario: ScenarioName) => readonly ModeName[];
+  /** Rounds of every scenario unless `roundsOf` says otherwise. */
   readonly rounds: number;
+  /** Rounds of one scenario (a round r runs the scenarios that have more than r). */
+  readonly roundsOf?: (scenario: ScenarioName) => number;
   /** The server's node binary (the parent's by default) and its version, for the samples. */
   readonly node?: { readonly path: string; readonly version: string };
 }
@@ -226,7 +233,7 @@ async function measureKind(
   load: LoadChild,
   context: { filePath: string; pinning: Pinning; random: () => number; samples: CpuSample[]; warnings: string[] },
 ): Promise<void> {
-  const scenarios = plan.scenarios.filter((s) => kindOf(config.scenarios[s]) === kind);
+  const scenarios = plan.scenarios.filter((s) => kindOf(config.scenarios[s]) === kind && round < roundsOf(plan, s));
   if (scenarios.length === 0) return;
   const nodeVersion = plan.node?.version ?? process.version;
   const { random, warnings } = context;
@@ -240,15 +247,14 @@ async function measureKind(
       const shape = sc.http2 ? config.http2Load : config.http1Load;
       const label = (mode: ModeName) => `node ${nodeVersion} round ${round + 1} ${mode} ${scenario}`;
       for (const mode of shuffled(modes, random)) await warmUp(servers.get(mode)!, load, sc, shape, warnings, label(mode));
-      // The round's N requests per mode are sent in slices; in each slice every mode's window runs at the same
-      // time, all servers on core 1: whatever the machine does meanwhile (another tenant, a host interrupt, the
-      // clock) hits them alike and cancels in each mode's difference with bare. Every server also idles alike
-      // between slices. (Pairing each mode with one always-busy bare server instead made a second bare process
-      // cost 3 µs more than the first: an idle server's next window is dearer.)
-      const emptyTotals = () => ({ cpuUs: 0, systemUs: 0, mainUserUs: 0, mainSystemUs: 0, hasMain: true, gcCount: 0, closesWithError: 0, loadCpuUs: 0, gcUs: 0, requests: 0, aborted: 0, loadMs: 0 });
+      // The round's N requests per mode are sent in slices; each slice visits every mode once, in a new random
+      // order, one server loaded at a time, so each has core 1 to itself while its window runs (as a server
+      // in production has its core) and every server idles alike between its windows. (Loading every mode's
+      // window at once, all on core 1, cancelled the machine's moment-to-moment noise but made ten servers
+      // share one core's caches: bare hello cost ~30 µs instead of ~19, the trackers' Δs were amplified
+      // several times, and the A/A spread between fresh processes was about three times wider.)
+      const emptyTotals = () => ({ cpuUs: 0, systemUs: 0, mainUserUs: 0, mainSystemUs: 0, hasMain: true, gcCount: 0, closesWithError: 0, loadCpuUs: 0, gcUs: 0, requests: 0, aborted: 0, loadMs: 0, windows: [] as number[] });
       const totals = new Map(modes.map((mode) => [mode, emptyTotals()]));
-      /** Per mode: bare's windows run alongside it. */
-      const partners = new Map(modes.map((mode) => [mode, emptyTotals()]));
       const add = (t: ReturnType<typeof emptyTotals>, w: Window) => {
         t.cpuUs += w.cpuUs;
         t.systemUs += w.systemUs ?? 0;
@@ -264,17 +270,11 @@ async function measureKind(
         t.requests += w.requests;
         t.aborted += w.aborted;
         t.loadMs += w.loadMs;
+        t.windows.push(w.cpuUs / w.requests);
       };
       for (let slice = 0; slice < config.slices; slice++) {
         const count = Math.round((sc.requests * (slice + 1)) / config.slices) - Math.round((sc.requests * slice) / config.slices);
-        const order = shuffled(modes, random);
-        const windows = await Promise.all(order.map((mode) => loadWindow(servers.get(mode)!, load, sc, shape, count, warnings, label(mode))));
-        const bareWindow = windows[order.indexOf('bare')]!;
-        order.forEach((mode, i) => {
-          // The load child's CPU time covers every window of the slice at once: each mode is given an equal share.
-          add(totals.get(mode)!, { ...windows[i]!, loadCpuUs: (windows[i]!.loadCpuUs ?? 0) / order.length });
-          if (mode !== 'bare') add(partners.get(mode)!, bareWindow);
-        });
+        for (const mode of shuffled(modes, random)) add(totals.get(mode)!, await loadWindow(servers.get(mode)!, load, sc, shape, count, warnings, label(mode)));
       }
       for (const [mode, t] of totals) {
         if (t.closesWithError > 0) warnings.push(`${label(mode)}: ${t.closesWithError} server sockets closed with an error (a reset) for ${t.aborted} aborting clients`);
@@ -282,8 +282,9 @@ async function measureKind(
           round,
           mode,
           scenario,
-          cpuUsPerRequest: t.cpuUs / t.requests,
-          ...(mode === 'bare' ? {} : { partnerBareUsPerRequest: partners.get(mode)!.cpuUs / partners.get(mode)!.requests }),
+          cpuUsPerRequest: median(t.windows),
+          meanUsPerRequest: t.cpuUs / t.requests,
+          windowUsPerRequest: t.windows,
           systemUsPerRequest: t.systemUs / t.requests,
           ...(t.hasMain ? { mainUsPerRequest: (t.mainUserUs + t.mainSystemUs) / t.requests, mainUserUsPerRequest: t.mainUserUs / t.requests } : {}),
           gcUsPerRequest: t.gcUs / t.requests,
@@ -303,6 +304,8 @@ async function measureKind(
   }
 }
 
+const roundsOf = (plan: CpuPlan, scenario: ScenarioName): number => plan.roundsOf?.(scenario) ?? plan.rounds;
+
 export async function measureCpu(
   config: BenchConfig,
   plan: CpuPlan,
@@ -314,20 +317,22 @@ export async function measureCpu(
   const nodeVersion = plan.node?.version ?? process.version;
   const load = await startLoad(pinning);
   try {
-    for (let round = 0; round < plan.rounds; round++) {
+    const rounds = Math.max(...plan.scenarios.map((s) => roundsOf(plan, s)));
+    for (let round = 0; round < rounds; round++) {
       const started = performance.now();
       for (const kind of ['http1', 'core', 'compat'] as const) await measureKind(kind, round, config, plan, load, context);
       const line = plan.scenarios
+        .filter((scenario) => round < roundsOf(plan, scenario))
         .map((scenario) => {
           const of = (m: ModeName) => context.samples.find((s) => s.round === round && s.mode === m && s.scenario === scenario && s.node === nodeVersion)!;
           const bare = of('bare');
           const rest = plan.modesOf(scenario)
             .filter((m) => m !== 'bare')
-            .map((m) => `${m} ${signedDiff(of(m).cpuUsPerRequest - (of(m).partnerBareUsPerRequest ?? bare.cpuUsPerRequest))}`);
+            .map((m) => `${m} ${signedDiff(of(m).cpuUsPerRequest - bare.cpuUsPerRequest)}`);
           return `${scenario}: bare ${bare.cpuUsPerRequest.toFixed(2)} µs, Δ ${rest.join(', ')}`;
         })
         .join(' | ');
-      log(`cpu node ${nodeVersion} round ${round + 1}/${plan.rounds} in ${((performance.now() - started) / 1000).toFixed(0)} s — ${line}`);
+      log(`cpu node ${nodeVersion} round ${round + 1}/${rounds} in ${((performance.now() - started) / 1000).toFixed(0)} s — ${line}`);
     }
   } finally {
     await load.stop();

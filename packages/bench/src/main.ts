@@ -61,7 +61,13 @@ try {
   const importCost = cpuOnly ? undefined : await measureImportCost(config, log);
   const cpu = await measureCpu(
     config,
-    { scenarios: SCENARIO_NAMES, modesOf: (s) => (config.scenarios[s].http2 ? H2_MODE_NAMES : config.modes), rounds: config.rounds, node: serverNode },
+    {
+      scenarios: SCENARIO_NAMES,
+      modesOf: (s) => (config.scenarios[s].http2 ? H2_MODE_NAMES : config.modes),
+      rounds: config.rounds,
+      roundsOf: (s) => (s === 'hello' ? config.helloRounds : config.rounds),
+      node: serverNode,
+    },
     filePath,
     pinning,
     log,

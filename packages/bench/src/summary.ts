@@ -30,47 +30,24 @@ export interface CpuSummary {
   readonly diffUs?: { readonly median: number; readonly ci: Interval };
 }
 
-/**
- * Per round: the mode's µs per request and bare's in the same windows (measured alongside it, see
- * cpuPerRequest.ts; bare's whole-round figure for samples recorded without a partner).
- */
-function againstBare(samples: readonly CpuSample[], scenario: ScenarioName, mode: ModeName): Map<number, { mode: number; bare: number }> {
-  const inScenario = samples.filter((s) => s.scenario === scenario);
-  const bareOf = new Map(inScenario.filter((s) => s.mode === 'bare').map((s) => [s.round, s.cpuUsPerRequest]));
-  const out = new Map<number, { mode: number; bare: number }>();
-  for (const s of inScenario.filter((x) => x.mode === mode)) {
-    const bare = s.partnerBareUsPerRequest ?? bareOf.get(s.round);
-    if (bare !== undefined) out.set(s.round, { mode: s.cpuUsPerRequest, bare });
-  }
-  return out;
-}
-
-/**
- * Per round, `mode − base` in µs per request. Against bare it is the mode minus the bare server loaded
- * alongside it; between two modes, the difference of their two Δs against bare, so that each side keeps
- * the cancellation of its own windows.
- */
-function roundDifferences(samples: readonly CpuSample[], scenario: ScenarioName, mode: ModeName, base: ModeName): number[] {
-  const a = againstBare(samples, scenario, mode);
-  if (base === 'bare') return [...a.keys()].sort((x, y) => x - y).map((r) => a.get(r)!.mode - a.get(r)!.bare);
-  const b = againstBare(samples, scenario, base);
+/** Per round, the pair (mode's µs per request, base's) from the same round's children, rounds in order. */
+function roundPairs(samples: readonly CpuSample[], scenario: ScenarioName, mode: ModeName, base: ModeName): Array<{ mode: number; base: number }> {
+  const of = (m: ModeName) => new Map(samples.filter((s) => s.scenario === scenario && s.mode === m).map((s) => [s.round, s.cpuUsPerRequest]));
+  const a = of(mode);
+  const b = of(base);
   return [...a.keys()]
     .filter((r) => b.has(r))
     .sort((x, y) => x - y)
-    .map((r) => a.get(r)!.mode - a.get(r)!.bare - (b.get(r)!.mode - b.get(r)!.bare));
+    .map((r) => ({ mode: a.get(r)!, base: b.get(r)! }));
 }
 
-/** Per round, `mode / base`: against bare, the mode over the bare server loaded alongside it; between modes, the ratio of their ratios. */
-function roundRatios(samples: readonly CpuSample[], scenario: ScenarioName, mode: ModeName, base: ModeName): number[] {
-  const a = againstBare(samples, scenario, mode);
-  const ratio = (x: { mode: number; bare: number }) => x.mode / x.bare;
-  if (base === 'bare') return [...a.keys()].sort((x, y) => x - y).map((r) => ratio(a.get(r)!));
-  const b = againstBare(samples, scenario, base);
-  return [...a.keys()]
-    .filter((r) => b.has(r))
-    .sort((x, y) => x - y)
-    .map((r) => ratio(a.get(r)!) / ratio(b.get(r)!));
-}
+/** Per round, `mode − base` in µs per request (both children of the same round). */
+const roundDifferences = (samples: readonly CpuSample[], scenario: ScenarioName, mode: ModeName, base: ModeName): number[] =>
+  roundPairs(samples, scenario, mode, base).map((p) => p.mode - p.base);
+
+/** Per round, `mode / base`. */
+const roundRatios = (samples: readonly CpuSample[], scenario: ScenarioName, mode: ModeName, base: ModeName): number[] =>
+  roundPairs(samples, scenario, mode, base).map((p) => p.mode / p.base);
 
 /** Median and bootstrap CI of the per-round difference `mode − base` (µs per request). */
 export function pairedDifference(samples: readonly CpuSample[], scenario: ScenarioName, mode: ModeName, base: ModeName, config: BenchConfig) {
