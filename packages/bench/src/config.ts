@@ -68,7 +68,7 @@ export function benchConfig(full: boolean): BenchConfig {
   return {
     full,
     rounds: scale(3, 10),
-    helloRounds: scale(4, 60),
+    helloRounds: scale(4, 72),
     concurrency: 16,
     http1Load: { connections: 32, pipeline: 1, streams: 1 },
     http2Load: { connections: 4, pipeline: 1, streams: 32 },

@@ -3,10 +3,11 @@
  * mode; once every child is warmed up, the round's N requests per mode are
  * sent in windows, one server loaded at a time (alone on core 1, the load
  * child on core 0), visiting every mode once per slice in a new random order.
- * A mode's figure for the round is the median of its windows' CPU per request,
- * and its Δ is taken against the same round's bare child: the spread between
- * fresh processes (code layout, JIT timing) is what rounds average out, and a
- * burst from outside the VM lands in one window, which the median drops.
+ * A mode's Δ for the round is the median over the slices of its window minus
+ * the same slice's bare window (summary.ts): a slow stretch of the machine
+ * hits both windows of a pair, and a burst from outside the VM lands in one
+ * slice, which the median drops. What is left is mostly the spread between
+ * fresh processes (code layout, JIT timing), which rounds average out.
  * Inside a child the window is exact: the server snapshots
  * `process.cpuUsage()` on `begin`, the load child (its own process, on the
  * other core) sends exactly N requests, and `end` waits until the server has
@@ -32,8 +33,8 @@ export interface CpuSample {
   readonly cpuUsPerRequest: number;
   /** The whole round's CPU over its requests, µs: the mean the median stands for (a burst from outside included). */
   readonly meanUsPerRequest: number;
-  /** Each measured window's CPU per request, µs, in the order they ran. */
-  readonly windowUsPerRequest: readonly number[];
+  /** Each measured window's CPU per request, µs, one per slice in slice order (absent in older results). */
+  readonly windowUsPerRequest?: readonly number[];
   readonly requests: number;
   readonly aborted: number;
   /** Server sockets that closed with an error (a reset) in the window. */

@@ -30,24 +30,36 @@ export interface CpuSummary {
   readonly diffUs?: { readonly median: number; readonly ci: Interval };
 }
 
-/** Per round, the pair (mode's µs per request, base's) from the same round's children, rounds in order. */
-function roundPairs(samples: readonly CpuSample[], scenario: ScenarioName, mode: ModeName, base: ModeName): Array<{ mode: number; base: number }> {
-  const of = (m: ModeName) => new Map(samples.filter((s) => s.scenario === scenario && s.mode === m).map((s) => [s.round, s.cpuUsPerRequest]));
+/**
+ * Per round (rounds in order), `combine(mode, base)` of the two children of that round: the median over
+ * the round's slices of `combine` applied to the two windows of the same slice, which ran a few seconds
+ * apart at most, so a slow stretch of the machine lands on both sides of a pair. Samples recorded without
+ * windows (older results) are combined whole.
+ */
+function perRound(samples: readonly CpuSample[], scenario: ScenarioName, mode: ModeName, base: ModeName, combine: (a: number, b: number) => number): number[] {
+  const of = (m: ModeName) => new Map(samples.filter((s) => s.scenario === scenario && s.mode === m).map((s) => [s.round, s]));
   const a = of(mode);
   const b = of(base);
   return [...a.keys()]
     .filter((r) => b.has(r))
     .sort((x, y) => x - y)
-    .map((r) => ({ mode: a.get(r)!, base: b.get(r)! }));
+    .map((r) => {
+      const x = a.get(r)!;
+      const y = b.get(r)!;
+      const xw = x.windowUsPerRequest;
+      const yw = y.windowUsPerRequest;
+      if (xw === undefined || yw === undefined || xw.length !== yw.length || xw.length === 0) return combine(x.cpuUsPerRequest, y.cpuUsPerRequest);
+      return median(xw.map((w, i) => combine(w, yw[i]!)));
+    });
 }
 
-/** Per round, `mode − base` in µs per request (both children of the same round). */
+/** Per round, `mode − base` in µs per request (see {@link perRound}). */
 const roundDifferences = (samples: readonly CpuSample[], scenario: ScenarioName, mode: ModeName, base: ModeName): number[] =>
-  roundPairs(samples, scenario, mode, base).map((p) => p.mode - p.base);
+  perRound(samples, scenario, mode, base, (x, y) => x - y);
 
-/** Per round, `mode / base`. */
+/** Per round, `mode / base` (see {@link perRound}). */
 const roundRatios = (samples: readonly CpuSample[], scenario: ScenarioName, mode: ModeName, base: ModeName): number[] =>
-  roundPairs(samples, scenario, mode, base).map((p) => p.mode / p.base);
+  perRound(samples, scenario, mode, base, (x, y) => x / y);
 
 /** Median and bootstrap CI of the per-round difference `mode − base` (µs per request). */
 export function pairedDifference(samples: readonly CpuSample[], scenario: ScenarioName, mode: ModeName, base: ModeName, config: BenchConfig) {

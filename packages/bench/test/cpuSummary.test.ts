@@ -2,18 +2,19 @@ import { describe, expect, it } from 'vitest';
 import type { BenchConfig } from '../src/config.js';
 import type { CpuSample } from '../src/cpuPerRequest.js';
 import type { ModeName } from '../src/modes.js';
+import { median } from '../src/stats.js';
 import { atMost, pairedDifference, summarizeCpu } from '../src/summary.js';
 
 const config = { bootstrapResamples: 300, seed: 7 } as BenchConfig;
 
-function sample(round: number, mode: ModeName, cpuUsPerRequest: number): CpuSample {
+function sample(round: number, mode: ModeName, cpuUsPerRequest: number, windowUsPerRequest?: number[]): CpuSample {
   return {
     round,
     mode,
     scenario: 'hello',
     cpuUsPerRequest,
     meanUsPerRequest: cpuUsPerRequest,
-    windowUsPerRequest: [cpuUsPerRequest],
+    ...(windowUsPerRequest === undefined ? {} : { windowUsPerRequest }),
     systemUsPerRequest: 0,
     requests: 1000,
     aborted: 0,
@@ -57,6 +58,27 @@ describe('CPU summary: each mode against the bare child of its own round', () =>
     expect(d.median).toBeCloseTo(0.3, 10);
     expect(d.ci.low).toBeCloseTo(0.3, 10);
     expect(d.ci.high).toBeCloseTo(0.3, 10);
+  });
+});
+
+describe('CPU summary: within a round, each window against the same slice’s bare window', () => {
+  // Slice 2 of the round ran on a slow stretch (+6 µs on both servers); slice 3's handwritten window met a burst.
+  const bare = [20, 20.2, 26.1, 20.1, 19.9];
+  const handwritten = [21.5, 21.6, 27.4, 29, 21.3];
+  const samples = [sample(0, 'bare', 20.1, bare), sample(0, 'handwritten', 21.6, handwritten)];
+
+  it('takes the median of the per-slice differences and ratios', () => {
+    // Per slice: 1.5, 1.4, 1.3, 8.9, 1.4 → median 1.4 (the whole-round medians would say 21.6 − 20.1 = 1.5).
+    expect(pairedDifference(samples, 'hello', 'handwritten', 'bare', config).median).toBeCloseTo(1.4, 10);
+    const ratio = summarizeCpu(samples, config).find((s) => s.mode === 'handwritten')!.ratio!;
+    expect(ratio.median).toBeCloseTo(median(handwritten.map((w, i) => w / bare[i]!)), 10);
+  });
+
+  it('falls back to the whole-round figures when either side has no windows, or not one per slice', () => {
+    const uneven = [sample(0, 'bare', 20.1, bare), sample(0, 'handwritten', 21.6, [21.5, 21.6])];
+    expect(pairedDifference(uneven, 'hello', 'handwritten', 'bare', config).median).toBeCloseTo(1.5, 10);
+    const none = [sample(0, 'bare', 20.1), sample(0, 'handwritten', 21.6, handwritten)];
+    expect(pairedDifference(none, 'hello', 'handwritten', 'bare', config).median).toBeCloseTo(1.5, 10);
   });
 });
 
