@@ -108,6 +108,46 @@ export function watchHttpRequests({ only, route }: WatchedRequests, sink: Reques
   // One series per distinct combination, made once: recording a request allocates none of them.
   const openSets: Level = new Map();
   const releaseSets: Level = new Map();
+  // The combination of the last request opened and released, and its series (a one-entry cache in front of the maps).
+  let lastOpen: OpenSeries | undefined;
+  let lastOpenMethod: string | undefined;
+  let lastOpenScheme: string | undefined;
+  let lastOpenVersion: string | undefined;
+  let lastRelease: ReleaseSeries | undefined;
+  let lastReleaseSet: OpenSeries | undefined;
+  let lastReleaseRoute: string | undefined;
+  let lastReleaseOutcome: string | undefined;
+  let lastReleaseStatus: number | undefined;
+  let lastReleaseErrorType: string | undefined;
+
+  /** The series of an open combination, made the first time it is seen. */
+  const openSeries = (method: string | undefined, scheme: 'http' | 'https', version: string): OpenSeries => {
+    const known = method !== undefined && KNOWN_METHODS.has(method) ? method : '_OTHER';
+    const level = sub(sub(openSets, known), scheme);
+    let set = level.get(version) as OpenSeries | undefined;
+    if (set === undefined) {
+      set = { attributes: Object.freeze({ 'http.request.method': known, 'url.scheme': scheme, 'network.protocol.version': version }), active: 0, index: openList.length };
+      level.set(version, set);
+      openList.push(set);
+    }
+    return set;
+  };
+
+  /** The series of a release combination, made (and given its row) the first time it is seen. */
+  const releaseSeries = (set: OpenSeries, route: string | undefined, outcome: string, status: number | undefined, errorType: string | undefined): ReleaseSeries => {
+    const level = sub(sub(sub(sub(releaseSets, set), route), outcome), status);
+    let series = level.get(errorType) as ReleaseSeries | undefined;
+    if (series === undefined) {
+      const made: Attributes = { ...set.attributes, 'lifeline.outcome': outcome };
+      if (status !== undefined) made['http.response.status_code'] = status;
+      if (route !== undefined) made['http.route'] = route;
+      if (errorType !== undefined) made['error.type'] = errorType;
+      series = { attributes: Object.freeze(made), row: sink.newRow() };
+      level.set(errorType, series);
+      releaseList.push(series);
+    }
+    return series;
+  };
 
   const onOpen = (message: ConnectionOpenMessage) => {
     if (only !== undefined && message.registry !== only) return;
@@ -130,13 +170,16 @@ export function watchHttpRequests({ only, route }: WatchedRequests, sink: Reques
       scheme = encrypted(req.socket);
       version = req.httpVersion;
     }
-    const known = method !== undefined && KNOWN_METHODS.has(method) ? method : '_OTHER';
-    const level = sub(sub(openSets, known), scheme);
-    let set = level.get(version) as OpenSeries | undefined;
-    if (set === undefined) {
-      set = { attributes: Object.freeze({ 'http.request.method': known, 'url.scheme': scheme, 'network.protocol.version': version }), active: 0, index: openList.length };
-      level.set(version, set);
-      openList.push(set);
+    let set: OpenSeries;
+    // Most requests fall in the combination of the one before: three comparisons instead of four lookups.
+    // (The scheme is never undefined, so the first request cannot match the empty cache.)
+    if (method === lastOpenMethod && scheme === lastOpenScheme && version === lastOpenVersion) set = lastOpen!;
+    else {
+      set = openSeries(method, scheme, version);
+      lastOpenMethod = method;
+      lastOpenScheme = scheme;
+      lastOpenVersion = version;
+      lastOpen = set;
     }
     set.active++;
     let pending = pendingByRegistry.get(message.registry);
@@ -155,16 +198,24 @@ export function watchHttpRequests({ only, route }: WatchedRequests, sink: Reques
     const status = statusOf(message);
     const event = message.event;
     const errorType = outcome === 'finished' ? undefined : event.type === 'CLOSE' || event.type === 'ERROR' ? event.reason : '_OTHER';
-    const level = sub(sub(sub(sub(releaseSets, set), route), outcome), status);
-    let series = level.get(errorType) as ReleaseSeries | undefined;
-    if (series === undefined) {
-      const made: Attributes = { ...set.attributes, 'lifeline.outcome': outcome };
-      if (status !== undefined) made['http.response.status_code'] = status;
-      if (route !== undefined) made['http.route'] = route;
-      if (errorType !== undefined) made['error.type'] = errorType;
-      series = { attributes: Object.freeze(made), row: sink.newRow() };
-      level.set(errorType, series);
-      releaseList.push(series);
+    let series: ReleaseSeries;
+    // As at open: the combination of the request before, checked first (the set is never undefined).
+    if (
+      set === lastReleaseSet &&
+      route === lastReleaseRoute &&
+      outcome === lastReleaseOutcome &&
+      status === lastReleaseStatus &&
+      errorType === lastReleaseErrorType
+    ) {
+      series = lastRelease!;
+    } else {
+      series = releaseSeries(set, route, outcome, status, errorType);
+      lastReleaseSet = set;
+      lastReleaseRoute = route;
+      lastReleaseOutcome = outcome;
+      lastReleaseStatus = status;
+      lastReleaseErrorType = errorType;
+      lastRelease = series;
     }
     sink.release(series, seconds);
   };
