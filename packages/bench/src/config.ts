@@ -1,6 +1,6 @@
 /**
- * Sizes of the quick run (about 3 minutes of CPU section, a wider interval)
- * and the full run (the numbers to quote, about 45 minutes on the 2-core VM).
+ * Sizes of the quick run (about 6 minutes, 4–5 of them the CPU section, a wider interval)
+ * and the full run (the numbers to quote, about an hour on the 2-core VM).
  * Each server is loaded alone on its core in short interleaved windows
  * (cpuPerRequest.ts); what is left of the noise is mostly the cost's spread
  * between fresh processes (code layout, JIT decisions: a standard deviation of

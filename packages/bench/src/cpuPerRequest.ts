@@ -239,7 +239,8 @@ async function measureKind(
   const nodeVersion = plan.node?.version ?? process.version;
   const { random, warnings } = context;
   // A fresh child per (round, server kind, mode), all alive while that kind's scenarios run (idle ones cost
-  // nothing), so that the modes' windows can alternate closely and a burst of outside load hits them alike.
+  // nothing), so that the modes' windows can alternate closely: a slow stretch of the machine then lands on both
+  // windows of a slice's pairs.
   const servers = await startRound(kind, [...new Set(scenarios.flatMap((s) => plan.modesOf(s)))], context.filePath, context.pinning, plan.node?.path, random);
   try {
     for (const scenario of scenarios) {
@@ -252,8 +253,9 @@ async function measureKind(
       // order, one server loaded at a time, so each has core 1 to itself while its window runs (as a server
       // in production has its core) and every server idles alike between its windows. (Loading every mode's
       // window at once, all on core 1, cancelled the machine's moment-to-moment noise but made ten servers
-      // share one core's caches: bare hello cost ~30 µs instead of ~19, the trackers' Δs were amplified
-      // several times, and the A/A spread between fresh processes was about three times wider.)
+      // share one core's caches: bare hello cost ~30 µs instead of ~19–22, the trackers' Δs were inflated by
+      // half or more, and on a quiet machine the spread between rounds was about three times wider. What this
+      // order cannot cancel is a machine that is noisy at the scale of seconds: see the README.)
       const emptyTotals = () => ({ cpuUs: 0, systemUs: 0, mainUserUs: 0, mainSystemUs: 0, hasMain: true, gcCount: 0, closesWithError: 0, loadCpuUs: 0, gcUs: 0, requests: 0, aborted: 0, loadMs: 0, windows: [] as number[] });
       const totals = new Map(modes.map((mode) => [mode, emptyTotals()]));
       const add = (t: ReturnType<typeof emptyTotals>, w: Window) => {
