@@ -9,7 +9,10 @@ import { MAX_TIMER_MS } from './timerLimit.js';
 
 /** Options of {@link drain}. */
 export interface DrainOptions {
-  /** Stop accepting on this server (`server.close()`) and close its idle keep-alive sockets. */
+  /**
+   * Stop accepting on this server (`server.close()`) and close its idle keep-alive sockets: for an http(s) server,
+   * after a grace of 200 ms in which a socket accepted just before can still send its request.
+   */
   server?: Server;
   /** After this many ms, still-open connections are ended as `errored` (`shutdown`). Default 10,000. */
   deadline?: number;
@@ -27,6 +30,30 @@ const drainOptionRules = {
   server: option.custom('a server with close()', (v) => typeof v === 'object' && v !== null && typeof (v as Server).close === 'function'),
   deadline: option.number({ min: 0, max: MAX_TIMER_MS, of: 'milliseconds' }),
 };
+
+/**
+ * How long a socket accepted before drain, whose request has not been read yet, has to send it before drain closes
+ * idle sockets. Node's http `server.close()` closes idle connections at once, and from Node 26 (nodejs/node#63470)
+ * that includes such a socket: a client whose connection was accepted (or, in a cluster, handed to the worker) just
+ * before the close, and whose request bytes the server reads a turn later, was reset instead of served.
+ */
+const PRE_REQUEST_GRACE_MS = 200;
+
+/**
+ * Stops an http(s) server accepting without closing its idle sockets yet: its own `close()` would close them at
+ * once (it calls `closeIdleConnections()` first). The instance's `closeIdleConnections` is shadowed for that one
+ * synchronous call, then restored; the server still closes once, with one 'close' event.
+ */
+function stopAcceptingHttp(server: Server & { closeIdleConnections: () => void }): void {
+  const own = Object.getOwnPropertyDescriptor(server, 'closeIdleConnections');
+  Object.defineProperty(server, 'closeIdleConnections', { value: () => {}, configurable: true, writable: true });
+  try {
+    server.close(() => {});
+  } finally {
+    if (own === undefined) delete (server as { closeIdleConnections?: unknown }).closeIdleConnections;
+    else Object.defineProperty(server, 'closeIdleConnections', own);
+  }
+}
 
 /**
  * Graceful shutdown: stops accepting (when given the server), waits for the
@@ -53,9 +80,20 @@ export function drain<M>(registry: Registry<M>, options: DrainOptions = {}): Pro
     return Promise.reject(error as Error);
   }
   const deadline = o.deadline ?? 10_000;
+  // Idle sockets are closed once the grace is over (and after each release from then on), not before.
+  let reapIdle = (): void => {};
   if (o.server !== undefined) {
-    o.server.close(() => {});
-    (o.server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+    const server = o.server as Server & { closeIdleConnections?: () => void };
+    if (typeof server.closeIdleConnections === 'function') {
+      stopAcceptingHttp(server as Server & { closeIdleConnections: () => void });
+      const reap = () => server.closeIdleConnections?.();
+      setTimeout(() => {
+        reapIdle = reap;
+        reap();
+      }, PRE_REQUEST_GRACE_MS).unref();
+    } else {
+      server.close(() => {});
+    }
   }
   // HTTP/2 sessions outlive server.close(): tell their clients to stop opening streams (GOAWAY),
   // idle sessions of an instrumented server included.
@@ -82,7 +120,7 @@ export function drain<M>(registry: Registry<M>, options: DrainOptions = {}): Pro
       if (forcing) return; // counted as forced
       drained++;
       // Keep-alive sockets that just finished a response are idle now: let them go.
-      (o.server as { closeIdleConnections?: () => void } | undefined)?.closeIdleConnections?.();
+      reapIdle();
       if (registry.size === 0) finish();
     });
     const timer = setTimeout(() => {

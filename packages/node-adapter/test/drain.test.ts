@@ -1,4 +1,5 @@
 import type { ServerHttp2Stream } from 'node:http2';
+import { connect } from 'node:net';
 import { createRegistry } from '@lifeline/core';
 import { describe, expect, it } from 'vitest';
 import { drain } from '../src/index.js';
@@ -64,6 +65,56 @@ describe('drain over a real 127.0.0.1 socket', () => {
         { type: 'ERROR', reason: 'shutdown' },
         { type: 'ERROR', reason: 'shutdown' },
       ]);
+    } finally {
+      await t.close().catch(() => {});
+    }
+  });
+
+  it('serves a request whose client connected before drain but had not sent it yet (from Node 26, server.close() resets such a socket at once)', async () => {
+    // A rolling restart hands a worker a connection just before it drains; the client's request bytes are read a
+    // turn later. Node 26's closeIdleConnections (called by http's own server.close()) counts such a socket as idle
+    // (nodejs/node#63470) and resets it. drain gives it a grace to send its request first.
+    const t = await startHttp1((_req, res) => res.end('served'));
+    try {
+      const accepted = new Promise((resolve) => t.server.once('connection', resolve));
+      const socket = connect(t.port, '127.0.0.1');
+      const reply: Promise<string> = new Promise((resolve, reject) => {
+        let text = '';
+        socket.on('data', (chunk: Buffer) => {
+          text += chunk.toString('latin1');
+          if (text.endsWith('served')) resolve(text);
+        });
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+      });
+      await accepted;
+      const result = await drain(t.registry, { server: t.server, deadline: 5_000 });
+      expect(result).toEqual({ drained: 0, forced: 0 });
+      socket.write('GET /late HTTP/1.1\r\nHost: x\r\n\r\n');
+      const text = await reply;
+      expect(text.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
+      expect(text.endsWith('served')).toBe(true);
+      expect(t.releases.map((c) => c.outcome)).toEqual(['finished']);
+      expect(t.registry.size).toBe(0);
+      socket.destroy();
+    } finally {
+      await t.close().catch(() => {});
+    }
+  });
+
+  // Before Node 26, closeIdleConnections leaves a socket that never sent a request alone (nodejs/node#63452).
+  it.runIf(Number(process.versions.node.split('.')[0]) >= 26)('still closes a socket that connected and sent nothing, once the grace is over, so the server can close', async () => {
+    const t = await startHttp1((_req, res) => res.end());
+    try {
+      const accepted = new Promise((resolve) => t.server.once('connection', resolve));
+      const socket = connect(t.port, '127.0.0.1');
+      const ended = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+      socket.on('error', () => {});
+      await accepted;
+      const closed = new Promise<void>((resolve) => t.server.once('close', () => resolve()));
+      await drain(t.registry, { server: t.server, deadline: 5_000 });
+      await Promise.all([ended, closed]);
+      expect(t.server.listening).toBe(false);
     } finally {
       await t.close().catch(() => {});
     }
