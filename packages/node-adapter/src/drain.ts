@@ -46,6 +46,11 @@ const PRE_REQUEST_GRACE_MS = 200;
  */
 function stopAcceptingHttp(server: Server & { closeIdleConnections: () => void }): void {
   const own = Object.getOwnPropertyDescriptor(server, 'closeIdleConnections');
+  if (own?.configurable === false || !Object.isExtensible(server)) {
+    // Cannot be shadowed (frozen or sealed by someone): close as Node does, idle sockets at once.
+    server.close(() => {});
+    return;
+  }
   Object.defineProperty(server, 'closeIdleConnections', { value: () => {}, configurable: true, writable: true });
   try {
     server.close(() => {});

@@ -120,6 +120,29 @@ describe('drain over a real 127.0.0.1 socket', () => {
     }
   });
 
+  it('closes a server that cannot take a property (preventExtensions) as Node does, without throwing', async () => {
+    const t = await startHttp1((_req, res) => res.end());
+    try {
+      Object.preventExtensions(t.server);
+      await expect(drain(t.registry, { server: t.server, deadline: 5_000 })).resolves.toEqual({ drained: 0, forced: 0 });
+      expect(t.server.listening).toBe(false);
+      expect(Object.getOwnPropertyNames(t.server)).not.toContain('closeIdleConnections');
+    } finally {
+      await t.close().catch(() => {});
+    }
+  });
+
+  it('leaves no property of its own on the server it closed', async () => {
+    const t = await startHttp1((_req, res) => res.end());
+    try {
+      await drain(t.registry, { server: t.server, deadline: 5_000 });
+      expect(t.server.listening).toBe(false);
+      expect(Object.hasOwn(t.server, 'closeIdleConnections')).toBe(false);
+    } finally {
+      await t.close().catch(() => {});
+    }
+  });
+
   it('resolves at once for an empty registry, and still closes the given server', async () => {
     const t = await startHttp1((_req, res) => res.end());
     try {
