@@ -248,24 +248,22 @@ class RegistryImpl<M, Ev extends { readonly type: string }>
     entry.state = to;
     const bytes = (event as { bytesSent?: number }).bytesSent;
     if (bytes !== undefined) entry.bytesSent = bytes;
-    if ((step & 1) === 0) {
-      const at = early ?? this.clock();
-      entry.lastEventAt = at;
-      if (this.journalSize !== 0) (entry.journal ??= new JournalRing(this.journalSize)).record(at, event);
-      if (this.observed !== 0 && this.listeners.transition.length > 0) this.notifyTransition(id, event, from, to, at, handled);
-      return this.states[to];
+    const final = (step & 1) !== 0;
+    if (final) {
+      // Release happens here and only here: the entry leaves the map before anyone is told.
+      this.entries.delete(id);
+      this.released[to]!++;
+      // Nobody can see this release (its time, its journal): the common case of a server with no listeners.
+      if (this.observed === 0 && entry.extras === null) return this.states[to];
     }
-    // Release happens here and only here: the entry leaves the map before anyone is told.
-    this.entries.delete(id);
-    this.released[to]!++;
-    // Nobody can see this release (its time, its journal): the common case of a server with no listeners.
-    if (this.observed === 0 && entry.extras === null) return this.states[to];
     const at = early ?? this.clock();
     entry.lastEventAt = at;
     if (this.journalSize !== 0) (entry.journal ??= new JournalRing(this.journalSize)).record(at, event);
-    if (this.listeners.transition.length > 0) this.notifyTransition(id, event, from, to, at, handled);
-    if (this.listeners.release.length > 0) this.notifyRelease(entry, event, at);
-    if (entry.extras !== null) releaseExtras(entry.extras, this.states[to]!, event);
+    if (this.observed !== 0 && this.listeners.transition.length > 0) this.notifyTransition(id, event, from, to, at, handled);
+    if (final) {
+      if (this.listeners.release.length > 0) this.notifyRelease(entry, event, at);
+      if (entry.extras !== null) releaseExtras(entry.extras, this.states[to]!, event);
+    }
     return this.states[to];
   }
 
