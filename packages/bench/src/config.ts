@@ -1,13 +1,15 @@
 /**
  * Sizes of the quick run (about 6 minutes, 4–5 of them the CPU section, a wider interval)
- * and the full run (the numbers to quote, about an hour on the 2-core VM).
+ * and the full run (the numbers to quote, up to about an hour and a half on the 2-core VM).
  * Each server is loaded alone on its core in short interleaved windows
- * (cpuPerRequest.ts); what is left of the noise is mostly the cost's spread
+ * (cpuPerRequest.ts); what is left of the noise is the machine's moment-to-moment
+ * noise, which more, shorter windows per round pair away, and the cost's spread
  * between fresh processes (code layout, JIT decisions: a standard deviation of
- * about 0.4 µs per request between two bare servers on the 2-core VM), which
- * only more rounds (fresh children) shrink. So the full run buys rounds first
- * and requests per round second, and gives the hello scenario, whose Δs the
- * run must resolve to ±0.15 µs, the most rounds.
+ * about 0.4–0.5 µs per request between two bare servers on the 2-core VM), which
+ * only more rounds (fresh children) shrink. So the full run gives the hello
+ * scenario, whose Δs the run must resolve to ±0.15 µs, 24 windows per round and
+ * as many rounds as that takes: it stops adding rounds once every Δ is resolved,
+ * or at its time budget (and then says so).
  */
 import { MODE_NAMES, type ModeName } from './modes.js';
 import { PATHS } from './protocol.js';
@@ -24,6 +26,11 @@ export interface ScenarioConfig {
   readonly http2?: 'core' | 'compat';
   /** Requests in the measured window (aborting ones included). */
   readonly requests: number;
+  /**
+   * A round's `requests` per mode are sent in this many windows per child, one child loaded at a time, every
+   * mode visited once per slice in a new order: more, shorter windows pair a mode with bare more closely in time.
+   */
+  readonly slices: number;
   /** See `LoadOptions.abortEvery`. */
   readonly abortEvery: number;
 }
@@ -32,8 +39,12 @@ export interface BenchConfig {
   readonly full: boolean;
   /** Each round runs every mode (bare included) in a fresh server child, in shuffled order; see cpuPerRequest.ts. */
   readonly rounds: number;
-  /** Rounds of the hello scenario on the main server node (the other scenarios run `rounds`). */
-  readonly helloRounds: number;
+  /**
+   * Rounds of the hello scenario on the main server node (the other scenarios run `rounds`): `min`, then one
+   * more at a time until every hello Δ's 95% half-width is at most `resolutionUs`, `max` rounds ran, or the
+   * main node's CPU section has run `budgetMinutes` (each checked after a round).
+   */
+  readonly helloRounds: { readonly min: number; readonly max: number; readonly budgetMinutes: number };
   /** Concurrency of the memory section's in-process load (Node's http client). */
   readonly concurrency: number;
   /** The load child's shape for HTTP/1 scenarios (raw keep-alive connections) and HTTP/2 ones (sessions × streams). */
@@ -44,8 +55,6 @@ export interface BenchConfig {
   /** Other Node majors whose servers the full run also measures on the hello scenario (installed ones only). */
   readonly otherNodes: readonly string[];
   readonly otherNodeRounds: number;
-  /** A round's N requests per mode are sent in this many windows per child, one child loaded at a time, alternating between the modes. */
-  readonly slices: number;
   readonly scenarios: Record<ScenarioName, ScenarioConfig>;
   readonly modes: readonly ModeName[];
   readonly memory: {
@@ -68,20 +77,22 @@ export function benchConfig(full: boolean): BenchConfig {
   return {
     full,
     rounds: scale(3, 10),
-    helloRounds: scale(4, 72),
+    helloRounds: full ? { min: 48, max: 400, budgetMinutes: 60 } : { min: 4, max: 4, budgetMinutes: Number.POSITIVE_INFINITY },
     concurrency: 16,
     http1Load: { connections: 32, pipeline: 1, streams: 1 },
     http2Load: { connections: 4, pipeline: 1, streams: 32 },
     resolutionUs: 0.15,
     otherNodes: full ? ['20', '22', '26'] : [],
     otherNodeRounds: 5,
-    slices: scale(2, 4),
     scenarios: {
-      hello: { path: PATHS.hello, warmup: 10_000, warmupMaxChunks: scale(3, 6), requests: scale(12_000, 24_000), abortEvery: 0 },
-      file64k: { path: PATHS.file, warmup: 1_000, warmupMaxChunks: 3, requests: scale(800, 2_000), abortEvery: 0 },
-      abort10: { path: PATHS.body, warmup: 3_000, warmupMaxChunks: 3, requests: scale(2_000, 6_000), abortEvery: 10 },
-      h2core: { path: PATHS.hello, warmup: 5_000, warmupMaxChunks: scale(3, 4), requests: scale(5_000, 12_000), abortEvery: 0, http2: 'core' },
-      h2compat: { path: PATHS.hello, warmup: 5_000, warmupMaxChunks: scale(3, 4), requests: scale(5_000, 12_000), abortEvery: 0, http2: 'compat' },
+      // hello: windows of 1,000 requests (about 20 ms of server CPU). Measured on the 2-core VM (12 rounds each,
+      // bare, bare-control, handwritten, instrument, track): 24 windows of 1,000 gave a per-round spread of the Δs
+      // of 0.47–0.78 µs where 4 windows of 6,000 gave 0.83–1.02.
+      hello: { path: PATHS.hello, warmup: 10_000, warmupMaxChunks: scale(3, 6), requests: scale(12_000, 24_000), slices: scale(12, 24), abortEvery: 0 },
+      file64k: { path: PATHS.file, warmup: 1_000, warmupMaxChunks: 3, requests: scale(800, 2_000), slices: scale(2, 4), abortEvery: 0 },
+      abort10: { path: PATHS.body, warmup: 3_000, warmupMaxChunks: 3, requests: scale(2_000, 6_000), slices: scale(2, 4), abortEvery: 10 },
+      h2core: { path: PATHS.hello, warmup: 5_000, warmupMaxChunks: scale(3, 4), requests: scale(5_000, 12_000), slices: scale(2, 4), abortEvery: 0, http2: 'core' },
+      h2compat: { path: PATHS.hello, warmup: 5_000, warmupMaxChunks: scale(3, 4), requests: scale(5_000, 12_000), slices: scale(2, 4), abortEvery: 0, http2: 'compat' },
     },
     modes: MODE_NAMES,
     memory: {
@@ -105,13 +116,12 @@ export function benchConfig(full: boolean): BenchConfig {
  */
 export function smokeConfig(base: BenchConfig): BenchConfig {
   const scenarios = Object.fromEntries(
-    Object.entries(base.scenarios).map(([name, sc]) => [name, { ...sc, warmup: Math.ceil(sc.warmup / 10), warmupMaxChunks: 1, requests: Math.ceil(sc.requests / 20) }]),
+    Object.entries(base.scenarios).map(([name, sc]) => [name, { ...sc, warmup: Math.ceil(sc.warmup / 10), warmupMaxChunks: 1, requests: Math.ceil(sc.requests / 20), slices: 1 }]),
   ) as Record<ScenarioName, ScenarioConfig>;
   return {
     ...base,
     rounds: 2,
-    helloRounds: 2,
-    slices: 1,
+    helloRounds: { min: 2, max: 2, budgetMinutes: Number.POSITIVE_INFINITY },
     scenarios,
     otherNodes: [],
     memory: { ...base.memory, rounds: 1, connections: 500 },

@@ -223,6 +223,11 @@ export interface CpuPlan {
   readonly roundsOf?: (scenario: ScenarioName) => number;
   /** The server's node binary (the parent's by default) and its version, for the samples. */
   readonly node?: { readonly path: string; readonly version: string };
+  /**
+   * Asked after each round with the samples so far and the number of rounds done: a reason to stop before the
+   * planned rounds (the run's own statistics are good enough, or its time is up), or undefined to go on.
+   */
+  readonly stopAfter?: (samples: readonly CpuSample[], roundsDone: number) => string | undefined;
 }
 
 /** One round of one server kind: fresh children, warm-up, then the slices of every scenario of that kind. */
@@ -275,8 +280,8 @@ async function measureKind(
         t.loadMs += w.loadMs;
         t.windows.push(w.cpuUs / w.requests);
       };
-      for (let slice = 0; slice < config.slices; slice++) {
-        const count = Math.round((sc.requests * (slice + 1)) / config.slices) - Math.round((sc.requests * slice) / config.slices);
+      for (let slice = 0; slice < sc.slices; slice++) {
+        const count = Math.round((sc.requests * (slice + 1)) / sc.slices) - Math.round((sc.requests * slice) / sc.slices);
         for (const mode of shuffled(modes, random)) add(totals.get(mode)!, await loadWindow(servers.get(mode)!, load, sc, shape, count, warnings, label(mode)));
       }
       for (const [mode, t] of totals) {
@@ -315,13 +320,15 @@ export async function measureCpu(
   filePath: string,
   pinning: Pinning,
   log: (line: string) => void,
-): Promise<{ samples: CpuSample[]; warnings: string[] }> {
+): Promise<{ samples: CpuSample[]; warnings: string[]; rounds: number; stoppedBy?: string }> {
   const context = { filePath, pinning, random: mulberry32(config.seed + plan.rounds), samples: [] as CpuSample[], warnings: [] as string[] };
   const nodeVersion = plan.node?.version ?? process.version;
   const load = await startLoad(pinning);
+  const rounds = Math.max(...plan.scenarios.map((s) => roundsOf(plan, s)));
+  let done = 0;
+  let stoppedBy: string | undefined;
   try {
-    const rounds = Math.max(...plan.scenarios.map((s) => roundsOf(plan, s)));
-    for (let round = 0; round < rounds; round++) {
+    for (let round = 0; round < rounds && stoppedBy === undefined; round++) {
       const started = performance.now();
       for (const kind of ['http1', 'core', 'compat'] as const) await measureKind(kind, round, config, plan, load, context);
       const line = plan.scenarios
@@ -336,11 +343,14 @@ export async function measureCpu(
         })
         .join(' | ');
       log(`cpu node ${nodeVersion} round ${round + 1}/${rounds} in ${((performance.now() - started) / 1000).toFixed(0)} s — ${line}`);
+      done = round + 1;
+      stoppedBy = plan.stopAfter?.(context.samples, done);
+      if (stoppedBy !== undefined) log(`cpu node ${nodeVersion}: stopped after ${done} rounds: ${stoppedBy}`);
     }
   } finally {
     await load.stop();
   }
-  return { samples: context.samples, warnings: context.warnings };
+  return { samples: context.samples, warnings: context.warnings, rounds: done, ...(stoppedBy === undefined ? {} : { stoppedBy }) };
 }
 
 const signedDiff = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(2)}`;

@@ -20,7 +20,7 @@ import { measureImportCost } from './importCost.js';
 import { measureGrowth, measureInFlight } from './memory.js';
 import { renderCpuOnly, renderText, writeResults, type Results } from './report.js';
 import { setUpPinning } from './serverControl.js';
-import { judgeExporterCost, judgeHttp2, judgeImportCost, judgeResolution, judgeTargets, summarizeCpu, summarizeMemory } from './summary.js';
+import { helloStopReason, judgeExporterCost, judgeHttp2, judgeImportCost, judgeResolution, judgeTargets, summarizeCpu, summarizeMemory } from './summary.js';
 
 const USAGE = 'usage: pnpm bench [--full | --smoke] [--node <major or version of the server, default 24>] [--only cpu]';
 const args = process.argv.slice(2);
@@ -59,19 +59,24 @@ try {
   if (nodeArg !== undefined && serverNode.path === process.execPath && !process.version.startsWith(`v${nodeArg}`)) throw new Error(`node ${nodeArg} not found`);
   log(`server children run on node ${serverNode.version}`);
   const importCost = cpuOnly ? undefined : await measureImportCost(config, log);
+  const cpuStarted = performance.now();
+  const hello = config.helloRounds;
   const cpu = await measureCpu(
     config,
     {
       scenarios: SCENARIO_NAMES,
       modesOf: (s) => (config.scenarios[s].http2 ? H2_MODE_NAMES : config.modes),
       rounds: config.rounds,
-      roundsOf: (s) => (s === 'hello' ? config.helloRounds : config.rounds),
+      roundsOf: (s) => (s === 'hello' ? hello.max : config.rounds),
       node: serverNode,
+      // Past the minimum (and the other scenarios' rounds), hello gets rounds until it is resolved or the time is up.
+      stopAfter: (samples, done) => helloStopReason(samples, config, done, (performance.now() - cpuStarted) / 60_000),
     },
     filePath,
     pinning,
     log,
   );
+  const helloRounds = { rounds: cpu.rounds, stoppedBy: cpu.stoppedBy ?? (hello.min === hello.max ? 'the rounds planned' : `the most rounds planned (${hello.max})`) };
   // The other majors, hello only: how the cost moves with the runtime.
   const otherSamples: CpuSample[] = [];
   for (const major of config.otherNodes) {
@@ -87,7 +92,7 @@ try {
   const cpuSummary = summarizeCpu(cpu.samples, config);
   const otherSummary = summarizeCpu(otherSamples, config);
   if (cpuOnly) {
-    process.stdout.write(renderCpuOnly(cpuSummary, otherSummary, [judgeResolution(cpuSummary, config), ...judgeHttp2(cpu.samples, config)], config));
+    process.stdout.write(renderCpuOnly(cpuSummary, otherSummary, [judgeResolution(cpuSummary, config, helloRounds), ...judgeHttp2(cpu.samples, config)], config));
     process.exit(0);
   }
   const memorySamples = await measureInFlight(config, filePath, pinning, log);
@@ -113,7 +118,7 @@ try {
       durationSeconds: (performance.now() - started) / 1000,
     },
     config,
-    cpu: { summary: cpuSummary, samples: cpu.samples, warnings: cpu.warnings, otherNodes: { summary: otherSummary, samples: otherSamples } },
+    cpu: { summary: cpuSummary, samples: cpu.samples, warnings: cpu.warnings, helloRounds, otherNodes: { summary: otherSummary, samples: otherSamples } },
     memory: { summary: memorySummary, samples: memorySamples },
     growth,
     growthControl,
@@ -121,7 +126,7 @@ try {
     importCost: importCost!,
     exporterCost,
     targets: [
-      judgeResolution(cpuSummary, config),
+      judgeResolution(cpuSummary, config, helloRounds),
       ...judgeTargets(cpuSummary, memorySummary, growth, growthControl, cpu.samples, config),
       ...judgeHttp2(cpu.samples, config),
       judgeImportCost(importCost!),

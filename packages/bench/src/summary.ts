@@ -106,7 +106,7 @@ export const halfWidth = (ci: Interval): number => (ci.high - ci.low) / 2;
  * Whether the run resolved the hello scenario's Δ µs to `config.resolutionUs`
  * (every mode's 95% half-width), on the main server node.
  */
-export function judgeResolution(cpu: readonly CpuSummary[], config: BenchConfig): TargetResult {
+export function judgeResolution(cpu: readonly CpuSummary[], config: BenchConfig, helloRounds?: { readonly rounds: number; readonly stoppedBy: string }): TargetResult {
   const hello = cpu.filter((s) => s.scenario === 'hello' && s.diffUs !== undefined);
   const widths = hello.map((s) => ({ mode: s.mode, half: halfWidth(s.diffUs!.ci) }));
   if (widths.length === 0) return { name: 'resolution: hello Δ µs', target: `≤ ±${config.resolutionUs.toFixed(2)} µs`, measured: 'hello not measured', met: false };
@@ -123,8 +123,31 @@ export function judgeResolution(cpu: readonly CpuSummary[], config: BenchConfig)
       `widest ±${worst.half.toFixed(2)} µs (${worst.mode}); median ±${median(widths.map((w) => w.half)).toFixed(2)} µs over ${rounds} rounds` +
       (control === undefined ? '' : `; A/A control (bare − bare, two processes) ${signed(control.median)} µs (95% CI ${signed(control.ci.low)} to ${signed(control.ci.high)})`),
     met,
-    ...(met ? {} : { note: `this run did not resolve it: at this spread ±${config.resolutionUs.toFixed(2)} µs needs about ${needed} rounds${config.full ? '' : ' (the quick run is not meant to: use --full)'}` }),
+    ...(met
+      ? {}
+      : {
+          note:
+            `this run did not resolve it: at this spread ±${config.resolutionUs.toFixed(2)} µs needs about ${needed} rounds` +
+            (helloRounds === undefined ? '' : `; the run stopped at ${helloRounds.rounds} rounds: ${helloRounds.stoppedBy}`) +
+            (config.full ? '' : ' (the quick run is not meant to: use --full)'),
+        }),
   };
+}
+
+/**
+ * The full run's stopping rule for the hello scenario, asked after each round: undefined (go on) before
+ * `helloRounds.min` rounds and before the other scenarios' `rounds`; then a reason to stop once every hello Δ
+ * (mode − bare) is resolved to `resolutionUs`, or once `minutesSpent` reaches `helloRounds.budgetMinutes`.
+ * Stopping when the interval is narrow enough (never when a difference looks significant) keeps the intervals
+ * honest: the rule looks at their widths, not at where they lie.
+ */
+export function helloStopReason(samples: readonly CpuSample[], config: BenchConfig, roundsDone: number, minutesSpent: number): string | undefined {
+  const { min, budgetMinutes } = config.helloRounds;
+  if (roundsDone < Math.max(min, config.rounds)) return undefined;
+  const resolution = judgeResolution(summarizeCpu(samples.filter((s) => s.scenario === 'hello'), config), config);
+  if (resolution.met) return `resolved: ${resolution.measured}`;
+  if (minutesSpent >= budgetMinutes) return `time budget of ${budgetMinutes} minutes spent (${minutesSpent.toFixed(0)} min), ${resolution.measured}`;
+  return undefined;
 }
 
 /** HTTP/2: Lifeline's modes against the hand-written stream.on('close') floor, paired per round, for both APIs. */

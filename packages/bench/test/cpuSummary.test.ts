@@ -3,7 +3,7 @@ import type { BenchConfig } from '../src/config.js';
 import type { CpuSample } from '../src/cpuPerRequest.js';
 import type { ModeName } from '../src/modes.js';
 import { median } from '../src/stats.js';
-import { atMost, pairedDifference, summarizeCpu } from '../src/summary.js';
+import { atMost, helloStopReason, judgeResolution, pairedDifference, summarizeCpu } from '../src/summary.js';
 
 const config = { bootstrapResamples: 300, seed: 7 } as BenchConfig;
 
@@ -103,5 +103,34 @@ describe('atMost: a target is met only when its whole interval is on the right s
   it('strict: an interval touching the bound is not below it', () => {
     expect(atMost('x', { median: -0.5, ci: { low: -1, high: 0 } }, 0, { strict: true }).met).toBe(false);
     expect(atMost('x', { median: -0.5, ci: { low: -1, high: -0.01 } }, 0, { strict: true }).met).toBe(true);
+  });
+});
+
+describe('helloStopReason: the full run adds hello rounds until the Δs are resolved or its time is up', () => {
+  const stopConfig = { ...config, full: true, rounds: 3, resolutionUs: 0.15, helloRounds: { min: 4, max: 100, budgetMinutes: 60 } } as BenchConfig;
+  // Per round Δ of handwritten − bare: `steady` gives the same Δ every round (a zero-width interval), `spread` does not.
+  const rounds = (n: number, delta: (round: number) => number) =>
+    Array.from({ length: n }, (_, r) => [sample(r, 'bare', 20), sample(r, 'handwritten', 20 + delta(r))]).flat();
+  const steady = (n: number) => rounds(n, () => 1.5);
+  const spread = (n: number) => rounds(n, (r) => (r % 2 === 0 ? 0.5 : 2.5));
+
+  it('goes on before the minimum rounds, and before the other scenarios have their rounds, however narrow the interval', () => {
+    expect(helloStopReason(steady(3), stopConfig, 3, 0)).toBeUndefined();
+    expect(helloStopReason(steady(4), { ...stopConfig, rounds: 5 } as BenchConfig, 4, 999)).toBeUndefined();
+  });
+
+  it('stops once every Δ is resolved, and says so with the widths', () => {
+    expect(helloStopReason(steady(4), stopConfig, 4, 0)).toMatch(/^resolved: widest ±0\.00 µs/);
+  });
+
+  it('goes on while a Δ is wider than the resolution and time is left, and stops when the budget is spent', () => {
+    expect(helloStopReason(spread(8), stopConfig, 8, 59.9)).toBeUndefined();
+    expect(helloStopReason(spread(8), stopConfig, 8, 60)).toMatch(/^time budget of 60 minutes spent \(60 min\), widest ±/);
+  });
+
+  it('the resolution verdict names the rounds and why the run stopped when it is not met', () => {
+    const verdict = judgeResolution(summarizeCpu(spread(8), stopConfig), stopConfig, { rounds: 8, stoppedBy: 'time budget of 60 minutes spent' });
+    expect(verdict.met).toBe(false);
+    expect(verdict.note).toMatch(/the run stopped at 8 rounds: time budget of 60 minutes spent$/);
   });
 });
