@@ -5,6 +5,7 @@ import type { ConnectionOutcome, ConnectionState } from './connectionMachine.js'
 // machine here would load XState into every process that imports the registry.
 import { connectionTable } from './connectionTable.generated.js';
 import { InvalidArgumentError, InvalidOptionsError } from './errors.js';
+import { EntryTable } from './entryTable.js';
 import type { ConnectionEvent } from './events.js';
 import { adoptChild, EntryExtras, parentIdOf, releaseExtras, type ConnectionHandle, type HandleHost } from './handle.js';
 import { JournalRing, type JournalEntry } from './journal.js';
@@ -83,7 +84,7 @@ interface Listeners<M, Ev> {
 class RegistryImpl<M, Ev extends { readonly type: string }>
   implements Registry<M, string, Ev, string>, Restorable<M>, HandleHost<Ev>
 {
-  private readonly entries = new Map<ConnectionId, Entry<M, Ev>>();
+  private readonly entries = new EntryTable<Entry<M, Ev>>();
   private readonly clock: () => number;
   private readonly journalSize: number;
   private readonly onListenerError: (error: unknown, context: ListenerErrorContext) => void;
@@ -209,7 +210,7 @@ class RegistryImpl<M, Ev extends { readonly type: string }>
 
   private insert(id: ConnectionId, transport: Transport, meta: M | undefined, at: number): Entry<M, Ev> {
     const entry = new Entry<M, Ev>(id, this.initial, transport, meta, at);
-    this.entries.set(id, entry);
+    this.entries.add(entry);
     this.opened++;
     if (this.onRecord !== undefined) {
       const record: LogRecord<Ev> =
