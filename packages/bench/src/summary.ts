@@ -145,8 +145,8 @@ export function helloStopReason(samples: readonly CpuSample[], config: BenchConf
   const { min, budgetMinutes } = config.helloRounds;
   if (roundsDone < Math.max(min, config.rounds)) return undefined;
   const resolution = judgeResolution(summarizeCpu(samples.filter((s) => s.scenario === 'hello'), config), config);
-  if (resolution.met) return `resolved: ${resolution.measured}`;
-  if (minutesSpent >= budgetMinutes) return `time budget of ${budgetMinutes} minutes spent (${minutesSpent.toFixed(0)} min), ${resolution.measured}`;
+  if (resolution.met) return `resolved (every hello Δ to ±${config.resolutionUs.toFixed(2)} µs)`;
+  if (minutesSpent >= budgetMinutes) return `time budget of ${budgetMinutes} minutes spent (${minutesSpent.toFixed(0)} min)`;
   return undefined;
 }
 

@@ -12,14 +12,17 @@
  * shrinks while it is small, and a large one shrinks only when nearly empty,
  * so a swinging load settles on one table and then allocates nothing.
  *
- * Ids are the registry's own integers, issued in increasing order, so
- * `id & mask` spreads the ids in flight (mostly a recent window) over distinct
- * slots. Iteration is by increasing id, the order a `Map` filled in id order
- * gives.
+ * A slot is chosen by Fibonacci hashing of the id (multiply by 2^32/φ, keep the
+ * top bits), not by its low bits: ids are issued in order, and with the low
+ * bits thousands of long-lived connections would sit in one contiguous run of
+ * slots that every later id wrapping around onto it would have to walk.
+ * Iteration is by increasing id, the order a `Map` filled in id order gives.
  */
 export class EntryTable<E extends { readonly id: number }> {
   private slots: (E | undefined)[] = emptySlots(MIN_CAPACITY);
   private mask = MIN_CAPACITY - 1;
+  /** 32 − log2(capacity): `hash(id) >>> shift` is a slot. */
+  private shift = 32 - Math.log2(MIN_CAPACITY);
   private count = 0;
 
   get size(): number {
@@ -31,12 +34,25 @@ export class EntryTable<E extends { readonly id: number }> {
     return this.slots.length;
   }
 
+  /** The longest run of occupied slots, wrapping around (for tests): no lookup probes further. */
+  get longestRun(): number {
+    const slots = this.slots;
+    let longest = 0;
+    let run = 0;
+    // Twice round, so that a run crossing the end of the array is counted whole.
+    for (let k = 0; k < slots.length * 2; k++) {
+      run = slots[k & this.mask] === undefined ? 0 : run + 1;
+      if (run > longest) longest = run;
+    }
+    return Math.min(longest, this.count);
+  }
+
   /** The entry with this id, if in the table. Anything but a number finds nothing (a `Map` would not throw either). */
   get(id: number): E | undefined {
     if (typeof id !== 'number') return undefined;
     const slots = this.slots;
     const mask = this.mask;
-    for (let i = id & mask; ; i = (i + 1) & mask) {
+    for (let i = slotOf(id, this.shift); ; i = (i + 1) & mask) {
       const entry = slots[i];
       if (entry === undefined || entry.id === id) return entry;
     }
@@ -54,7 +70,8 @@ export class EntryTable<E extends { readonly id: number }> {
     if (typeof id !== 'number') return false;
     const slots = this.slots;
     const mask = this.mask;
-    let hole = id & mask;
+    const shift = this.shift;
+    let hole = slotOf(id, shift);
     for (; ; hole = (hole + 1) & mask) {
       const entry = slots[hole];
       if (entry === undefined) return false;
@@ -65,7 +82,7 @@ export class EntryTable<E extends { readonly id: number }> {
     for (let j = (hole + 1) & mask; ; j = (j + 1) & mask) {
       const entry = slots[j];
       if (entry === undefined) break;
-      const home = entry.id & mask;
+      const home = slotOf(entry.id, shift);
       const staysPut = hole <= j ? hole < home && home <= j : hole < home || home <= j;
       if (staysPut) continue;
       slots[hole] = entry;
@@ -87,7 +104,7 @@ export class EntryTable<E extends { readonly id: number }> {
   private place(entry: E): void {
     const slots = this.slots;
     const mask = this.mask;
-    let i = entry.id & mask;
+    let i = slotOf(entry.id, this.shift);
     while (slots[i] !== undefined) i = (i + 1) & mask;
     slots[i] = entry;
   }
@@ -96,6 +113,7 @@ export class EntryTable<E extends { readonly id: number }> {
     const old = this.slots;
     this.slots = emptySlots(capacity);
     this.mask = capacity - 1;
+    this.shift = 32 - Math.log2(capacity);
     for (const entry of old) if (entry !== undefined) this.place(entry);
   }
 }
@@ -107,5 +125,11 @@ const SHRINK_ABOVE = 1024;
 
 // A packed array of `undefined` (not a holey one): loads need no hole check.
 const emptySlots = <E>(capacity: number): (E | undefined)[] => Array.from({ length: capacity }, () => undefined);
+
+/**
+ * The home slot of an id: its low 32 bits times 2^32/φ (Knuth's multiplicative hashing), top bits kept.
+ * Consecutive ids land far apart. Only a hash: the lookup compares the whole id.
+ */
+const slotOf = (id: number, shift: number): number => Math.imul(id, 0x9e3779b1) >>> shift;
 
 const byId = (a: { readonly id: number }, b: { readonly id: number }): number => a.id - b.id;

@@ -126,6 +126,25 @@ describe('EntryTable resizes so that a load swinging between idle and busy settl
   });
 });
 
+describe('EntryTable keeps every lookup short when long-lived connections sit among many short ones', () => {
+  it('10,000 connections held while 60,000 later ones come and go one at a time: no run of occupied slots (the most a lookup probes) exceeds 200', () => {
+    // Slots chosen by the id's low bits would put the 10,000 held ids in one run of 10,000 slots, which every later
+    // id wrapping around onto it walks: a lookup of thousands of steps on each request.
+    const table = new EntryTable<Item>();
+    let id = 0;
+    while (id < 10_000) table.add({ id: ++id });
+    let longest = table.longestRun;
+    for (let k = 0; k < 60_000; k++) {
+      table.add({ id: ++id });
+      if (k % 1_000 === 0) longest = Math.max(longest, table.longestRun);
+      expect(table.delete(id)).toBe(true);
+    }
+    expect(table.size).toBe(10_000);
+    expect(longest).toBeLessThanOrEqual(200);
+    expect(table.get(1)).toEqual({ id: 1 });
+  });
+});
+
 describe('the registry lists its connections by increasing id, as before the table replaced its Map', () => {
   it('after releases out of order and a burst that grew and shrank the table', () => {
     const registry = createRegistry({ journalSize: 0 });
