@@ -1,6 +1,6 @@
 /**
- * Sizes of the quick run (about 6 minutes, 4–5 of them the CPU section, a wider interval)
- * and the full run (the numbers to quote, up to about an hour and a half on the 2-core VM).
+ * Sizes of the quick run (about 5 minutes, 3–4 of them the CPU section, a wider interval)
+ * and the full run (the numbers to quote, up to about 75 minutes on the 2-core VM).
  * Each server is loaded alone on its core in short interleaved windows
  * (cpuPerRequest.ts); what is left of the noise is the machine's moment-to-moment
  * noise, which more, shorter windows per round pair away, and the cost's spread

@@ -1,5 +1,5 @@
 /**
- * `pnpm bench` (quick, < 5 min) and `pnpm bench --full` (precise, < 20 min):
+ * `pnpm bench` (quick, about 5 min) and `pnpm bench --full` (precise, up to about 75 min; see config.ts):
  * server CPU per request, heap per in-flight connection, heap growth under a
  * long abort-heavy load, the core event path, and the import cost of the
  * built packages (cold start). Prints a table with the

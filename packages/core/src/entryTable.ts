@@ -16,7 +16,8 @@
  * top bits), not by its low bits: ids are issued in order, and with the low
  * bits thousands of long-lived connections would sit in one contiguous run of
  * slots that every later id wrapping around onto it would have to walk.
- * Iteration is by increasing id, the order a `Map` filled in id order gives.
+ * Iteration is in slot order; `registry.list()` sorts what it returns by id,
+ * the order a `Map` filled in id order gave.
  */
 export class EntryTable<E extends { readonly id: number }> {
   private slots: (E | undefined)[] = emptySlots(MIN_CAPACITY);
@@ -94,11 +95,11 @@ export class EntryTable<E extends { readonly id: number }> {
     return true;
   }
 
-  /** Every entry, by increasing id. */
+  /** Every entry, in no particular order (slot order): sort what you keep, as `registry.list()` does. */
   values(): E[] {
     const out: E[] = [];
     for (const entry of this.slots) if (entry !== undefined) out.push(entry);
-    return out.sort(byId);
+    return out;
   }
 
   private place(entry: E): void {
@@ -131,5 +132,3 @@ const emptySlots = <E>(capacity: number): (E | undefined)[] => Array.from({ leng
  * Consecutive ids land far apart. Only a hash: the lookup compares the whole id.
  */
 const slotOf = (id: number, shift: number): number => Math.imul(id, 0x9e3779b1) >>> shift;
-
-const byId = (a: { readonly id: number }, b: { readonly id: number }): number => a.id - b.id;

@@ -69,6 +69,8 @@ class Entry<M, Ev> {
   }
 }
 
+const byId = (a: { readonly id: number }, b: { readonly id: number }): number => a.id - b.id;
+
 const EMPTY_JOURNAL: readonly JournalEntry<never>[] = Object.freeze([]);
 
 interface Listeners<M, Ev> {
@@ -295,7 +297,8 @@ class RegistryImpl<M, Ev extends { readonly type: string }>
       if (filter.meta !== undefined && !filter.meta(entry.meta)) continue;
       out.push(entry.info(this.states));
     }
-    return out;
+    // The table keeps no order: oldest first is by id (ids are issued in order). Only what matched is sorted.
+    return out.sort(byId);
   }
 
   stats(): RegistryStats<string> {
