@@ -116,6 +116,21 @@ function isHttpsServer(server: object): server is HttpsServer {
   return server instanceof process.getBuiltinModule('node:https').Server;
 }
 
+/**
+ * Whether HTTP/1.1 requests can reach this HTTP/2 server. Node falls back to HTTP/1.1 on a connection
+ * that did not negotiate h2 only with `allowHTTP1: true`, read at each connection from the options it
+ * keeps under an own symbol-keyed property (`Symbol(options)`, on Node 20 to 26). Where that is not
+ * found, the answer is yes: listening for requests that never come costs time, missing some would leak.
+ */
+function acceptsHttp1(server: Http2Server | Http2SecureServer): boolean {
+  for (const key of Object.getOwnPropertySymbols(server)) {
+    if (key.description !== 'options') continue;
+    const serverOptions: unknown = (server as unknown as Record<symbol, unknown>)[key];
+    if (typeof serverOptions === 'object' && serverOptions !== null) return (serverOptions as { allowHTTP1?: unknown }).allowHTTP1 === true;
+  }
+  return true;
+}
+
 function isHttp2Server(server: object): server is Http2Server | Http2SecureServer {
   for (let proto = Object.getPrototypeOf(server); proto !== null; proto = Object.getPrototypeOf(proto)) {
     const name = (proto.constructor as { name?: string } | undefined)?.name;
@@ -176,16 +191,22 @@ export function instrument<M = unknown>(server: AnyServer, options: InstrumentOp
   if (isHttp2Server(server)) {
     // The compat API's 'request' is emitted from the server's own 'stream' listener, so this covers both.
     // The request info is built only when there is a `meta` to give it to.
+    // The listeners return nothing: an event listener's return value makes `emit` check it for a promise.
     const onStream = (stream: ServerHttp2Stream, headers: Http2Headers) =>
-      trackServerStream(stream, meta === undefined ? plain : { registry, meta: meta({ method: headers[':method'], url: headers[':path'], headers }) }, headers);
+      void trackServerStream(stream, meta === undefined ? plain : { registry, meta: meta({ method: headers[':method'], url: headers[':path'], headers }) }, headers);
+    const listeners: Record<string, (...args: never[]) => unknown> = { stream: onStream };
     // With allowHTTP1, HTTP/1.1 requests reach the server as 'request' (or 'checkContinue' / 'checkExpectation')
     // without a stream. A 'request' listener turns on Node's compat layer for every stream, which answers some
     // (an unmet Expect: 417, CONNECT: 405) before a core-API application can: so listen only while the app does.
-    const onHttp1Request = (req: IncomingMessage, res: ServerResponse) => {
-      if (req.httpVersionMajor === 1) trackHttp1(req, res, optionsFor(req));
-    };
-    const listeners: Record<string, (...args: never[]) => unknown> = { stream: onStream, request: onHttp1Request, checkContinue: onHttp1Request, checkExpectation: onHttp1Request };
-    if (options.upgrades !== false) {
+    // Without allowHTTP1 none ever comes, and a second 'request' listener would cost every compat request.
+    if (acceptsHttp1(server)) {
+      const onHttp1Request = (req: IncomingMessage, res: ServerResponse) => {
+        if (req.httpVersionMajor === 1) trackHttp1(req, res, optionsFor(req));
+      };
+      Object.assign(listeners, { request: onHttp1Request, checkContinue: onHttp1Request, checkExpectation: onHttp1Request });
+    }
+    // 'upgrade' and 'connect' sockets come only from HTTP/1.1 as well.
+    if (options.upgrades !== false && listeners.request !== undefined) {
       // 'connect' is shared with the compat API's CONNECT (request, response): only HTTP/1.1 hands over a socket.
       const { upgrade, connect } = socketTakeoverListeners(registry, meta);
       listeners.upgrade = upgrade;
@@ -194,7 +215,7 @@ export function instrument<M = unknown>(server: AnyServer, options: InstrumentOp
     followApplicationListeners(server, listeners, cleanups, 'stream');
     cleanups.push(rememberSessions(server));
   } else {
-    const onRequest = (req: IncomingMessage, res: ServerResponse) => trackHttp1(req, res, optionsFor(req));
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => void trackHttp1(req, res, optionsFor(req));
     // Requests routed to the events after 'request' never reach it; listening to them changes Node's
     // behaviour (no automatic 100 Continue / 417), so on those the adapter follows the application's listeners.
     const listeners: Record<string, (...args: never[]) => unknown> = {

@@ -353,8 +353,8 @@ describe('an instrumented HTTP/2 server answers exactly as the same server witho
     });
   }
 
-  it("on an HTTP/2 server, Lifeline listens to 'request' only while the application does", () => {
-    const server = http2.createServer();
+  it("on an HTTP/2 server that allows HTTP/1.1, Lifeline listens to 'request' only while the application does", () => {
+    const server = http2.createSecureServer({ key, cert, allowHTTP1: true });
     const app = () => {};
     const counts: number[] = [];
     const { detach } = instrument(server, { registry: createRegistry() });
@@ -368,5 +368,34 @@ describe('an instrumented HTTP/2 server answers exactly as the same server witho
     counts.push(server.listenerCount('request'));
     expect(counts).toEqual([0, 2, 0, 1]);
     expect(server.listeners('request')).toEqual([app]);
+  });
+
+  // Node falls back to HTTP/1.1 only with allowHTTP1 (on a TLS connection that did not negotiate h2), so only
+  // then can 'request', 'checkContinue', 'checkExpectation', 'upgrade' or 'connect' bring an HTTP/1.1 request;
+  // without it a second 'request' listener would only cost every compat request an emit.
+  for (const [kind, make] of [
+    ['a cleartext HTTP/2 server', () => http2.createServer()],
+    ['a secure HTTP/2 server without allowHTTP1', () => http2.createSecureServer({ key, cert })],
+  ] as const) {
+    it(`on ${kind}, Lifeline adds no listener for HTTP/1.1 requests, whatever the application listens to`, () => {
+      const server: http2.Http2Server | http2.Http2SecureServer = make();
+      const events = ['request', 'checkContinue', 'checkExpectation', 'upgrade', 'connect'] as const;
+      const before = events.map((e) => server.listenerCount(e));
+      const { detach } = instrument(server, { registry: createRegistry() });
+      for (const e of events) server.on(e, () => {});
+      expect(events.map((e) => server.listenerCount(e))).toEqual(before.map((n) => n + 1));
+      expect(server.listenerCount('stream')).toBeGreaterThan(0);
+      detach();
+    });
+  }
+
+  it("where Node's options are not found on an HTTP/2 server, Lifeline listens for HTTP/1.1 requests as if allowed", () => {
+    const server = http2.createServer();
+    server.on('request', () => {}); // Node reads its options here, to set up its compat layer
+    for (const key of Object.getOwnPropertySymbols(server)) if (key.description === 'options') delete (server as unknown as Record<symbol, unknown>)[key];
+    const { detach } = instrument(server, { registry: createRegistry() });
+    expect(server.listenerCount('request')).toBe(2);
+    detach();
+    expect(server.listenerCount('request')).toBe(1);
   });
 });
