@@ -9,8 +9,16 @@ import type { ModeName } from './modes.js';
 import { bootstrapMedianCI, median, type Interval } from './stats.js';
 import type { TargetResult } from './summary.js';
 
-export const IR_SCENARIOS = ['hello', 'h2core'] as const;
+export const IR_SCENARIOS = ['hello', 'h2core', 'h2compat', 'abort10'] as const;
 export type IrScenario = (typeof IR_SCENARIOS)[number];
+
+/** What one unit of a scenario's load is, and the load itself, as the report describes them. */
+export const IR_SCENARIO_LOADS: Record<IrScenario, { readonly unit: 'request' | 'stream'; readonly load: string }> = {
+  hello: { unit: 'request', load: '32 keep-alive connections' },
+  h2core: { unit: 'stream', load: "4 h2c sessions × 32 streams (core API, 'stream' event), refilled in whole batches" },
+  h2compat: { unit: 'stream', load: "4 h2c sessions × 32 streams (compat API, a 'request' handler), refilled in whole batches" },
+  abort10: { unit: 'request', load: '32 keep-alive connections on the 16 KiB body route; every 10th request a fresh connection that leaves (FIN) after half the body' },
+};
 
 /** One measured window of one server process: instructions between zeroing the counters and reading them. */
 export interface IrWindow {
@@ -157,8 +165,8 @@ export function irAtMost(name: string, d: IrEstimate | undefined, bound: number,
 export const TRACK_SHARE_OF_BARE = 0.025;
 
 /**
- * The targets in instructions: `instrument` at or below the hand-written floor (HTTP/1 and the
- * HTTP/2 core API), below on-finished, `track` within 2.5% of bare over the floor; and the A/A
+ * The targets in instructions: `instrument` at or below the hand-written floor (hello, both HTTP/2
+ * APIs and the abort scenario), below on-finished, `track` within 2.5% of bare over the floor; and the A/A
  * control, whose interval must contain zero (else the harness, not the code, makes differences).
  */
 export function judgeInstructions(samples: readonly IrSample[], summary: readonly IrSummary[], options: IrStatsOptions): TargetResult[] {
@@ -196,13 +204,24 @@ export function judgeInstructions(samples: readonly IrSample[], summary: readonl
       );
     }
   }
-  if (samples.some((s) => s.scenario === 'h2core')) {
+  for (const scenario of ['h2core', 'h2compat'] as const) {
+    if (!samples.some((s) => s.scenario === scenario)) continue;
     out.push(
       irAtMost(
-        "h2core: lifeline-instrument − handwritten stream.once('close') floor (per stream)",
-        irDifference(samples, 'h2core', 'lifeline-instrument', 'handwritten', opts),
+        `${scenario}: lifeline-instrument − handwritten stream.once('close') floor (per stream)`,
+        irDifference(samples, scenario, 'lifeline-instrument', 'handwritten', opts),
         0,
         '≤ 0 Ir/stream: at or below the floor (the whole 95% CI)',
+      ),
+    );
+  }
+  if (samples.some((s) => s.scenario === 'abort10')) {
+    out.push(
+      irAtMost(
+        'abort10: lifeline-instrument − handwritten floor (per request, a tenth of them aborted)',
+        irDifference(samples, 'abort10', 'lifeline-instrument', 'handwritten', opts),
+        0,
+        '≤ 0 Ir/req: at or below the floor (the whole 95% CI)',
       ),
     );
   }

@@ -56,12 +56,15 @@ export interface InstructionsConfig {
   /** Server processes under callgrind at the same time (counts do not depend on it; the running time does). */
   readonly jobs: number;
   readonly scenarios: Record<IrScenario, IrScenarioConfig>;
+  /** `--scenarios`: measure these alone (all when absent). */
+  readonly only?: readonly IrScenario[];
   readonly bootstrapResamples: number;
   readonly seed: number;
 }
 
 export const IR_HELLO_MODES = ['bare', 'bare-control', 'handwritten', 'lifeline-instrument', 'lifeline-instrument-journal8', 'lifeline-track', 'on-finished'] as const satisfies readonly ModeName[];
 export const IR_H2_MODES = ['bare', 'bare-control', 'handwritten', 'lifeline-instrument', 'lifeline-track'] as const satisfies readonly ModeName[];
+export const IR_ABORT_MODES = ['bare', 'bare-control', 'handwritten', 'lifeline-instrument', 'lifeline-track'] as const satisfies readonly ModeName[];
 
 export function instructionsConfig(full: boolean): InstructionsConfig {
   const scale = (quick: number, precise: number) => (full ? precise : quick);
@@ -75,6 +78,9 @@ export function instructionsConfig(full: boolean): InstructionsConfig {
     scenarios: {
       hello: { modes: IR_HELLO_MODES, warmup: 16_000, warmupChunk: 4_000, requests: scale(800, 2_000), windows: 3, settleMaxWindows: 5, settleTolerance: 0.02 },
       h2core: { modes: IR_H2_MODES, warmup: 12_000, warmupChunk: 3_000, requests: scale(500, 1_200), windows: 3, settleMaxWindows: 6, settleTolerance: 0.03 },
+      h2compat: { modes: IR_H2_MODES, warmup: 12_000, warmupChunk: 3_000, requests: scale(500, 1_200), windows: 3, settleMaxWindows: 6, settleTolerance: 0.03 },
+      // A window of N requests holds N/10 fresh connections, each far costlier than a keep-alive request.
+      abort10: { modes: IR_ABORT_MODES, warmup: 8_000, warmupChunk: 2_000, requests: scale(1_000, 2_000), windows: 3, settleMaxWindows: 6, settleTolerance: 0.03 },
     },
     bootstrapResamples: 2_000,
     seed: 20_241_115,
@@ -84,7 +90,8 @@ export function instructionsConfig(full: boolean): InstructionsConfig {
 /** `--smoke`: one round, small windows; checks the section runs end to end. Its numbers mean nothing. */
 export function smokeInstructionsConfig(base: InstructionsConfig): InstructionsConfig {
   const shrink = (sc: IrScenarioConfig): IrScenarioConfig => ({ ...sc, modes: ['bare', 'bare-control', 'handwritten', 'lifeline-instrument'], warmup: 1_000, warmupChunk: 1_000, requests: 200, windows: 2, settleMaxWindows: 1 });
-  return { ...base, rounds: 1, scenarios: { hello: shrink(base.scenarios.hello), h2core: shrink(base.scenarios.h2core) } };
+  const s = base.scenarios;
+  return { ...base, rounds: 1, scenarios: { hello: shrink(s.hello), h2core: shrink(s.h2core), h2compat: shrink(s.h2compat), abort10: shrink(s.abort10) } };
 }
 
 /** The load child and server children run unpinned: an instruction count does not depend on the core. */
@@ -127,6 +134,8 @@ const LOADS: Record<IrScenario, { scenario: ScenarioConfig; shape: LoadShape }> 
     hello: { scenario: c.scenarios.hello, shape: c.http1Load },
     // Whole batches: under valgrind the server is slow, and ragged refills changed its work per stream between windows.
     h2core: { scenario: c.scenarios.h2core, shape: { ...c.http2Load, wholeBatches: true } },
+    h2compat: { scenario: c.scenarios.h2compat, shape: { ...c.http2Load, wholeBatches: true } },
+    abort10: { scenario: c.scenarios.abort10, shape: c.http1Load },
   };
 })();
 
@@ -134,7 +143,8 @@ const LOADS: Record<IrScenario, { scenario: ScenarioConfig; shape: LoadShape }> 
 const deadlineFor = (count: number) => 120_000 + count * 100;
 
 async function startUnderCallgrind(ctx: Context, scenario: IrScenario, mode: ModeName, dir: string): Promise<ServerChild> {
-  const [script, args] = scenario === 'hello' ? [ctx.scripts.http1, [mode, ctx.filePath]] : [ctx.scripts.h2, [mode, 'core']];
+  const api = LOADS[scenario].scenario.http2;
+  const [script, args] = api === undefined ? [ctx.scripts.http1, [mode, ctx.filePath]] : [ctx.scripts.h2, [mode, api]];
   return forkChild<Commands>(script, args, UNPINNED, {
     name: `${scenario} server (${mode}) under callgrind`,
     core: 1,
@@ -225,7 +235,9 @@ export async function measureInstructions(
       for (let round = 0; round < config.rounds; round++) {
         const started = performance.now();
         const items = shuffled(
-          IR_SCENARIOS.flatMap((scenario) => config.scenarios[scenario].modes.map((mode) => ({ scenario, mode }))),
+          IR_SCENARIOS.filter((scenario) => config.only === undefined || config.only.includes(scenario)).flatMap((scenario) =>
+            config.scenarios[scenario].modes.map((mode) => ({ scenario, mode })),
+          ),
           random,
         );
         await inPool(items, config.jobs, async ({ scenario, mode }) => {

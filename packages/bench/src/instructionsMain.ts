@@ -8,19 +8,26 @@
 import { cpus, loadavg } from 'node:os';
 import { findCallgrind } from './callgrind.js';
 import { instructionsConfig, measureInstructions, smokeInstructionsConfig } from './instructions.js';
-import { judgeInstructions, summarizeInstructions } from './instructionSummary.js';
+import { IR_SCENARIOS, judgeInstructions, summarizeInstructions, type IrScenario } from './instructionSummary.js';
 import { renderInstructionsText, writeInstructionsResults, type InstructionsResults } from './instructionsReport.js';
 import { findNode, type NodeBinary } from './nodes.js';
 
-const USAGE = 'usage: pnpm bench:instructions [--full | --smoke] [--rounds <n>] [--node <major or version of the server, default 24>]';
+const USAGE = `usage: pnpm bench:instructions [--full | --smoke] [--rounds <n>] [--node <major or version of the server, default 24>] [--scenarios <${IR_SCENARIOS.join(',')}>]`;
 const args = process.argv.slice(2);
 const full = args.includes('--full');
 const smoke = args.includes('--smoke');
 const valueOf = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
 const nodeArg = valueOf('--node');
 const roundsArg = valueOf('--rounds');
-const unknown = args.filter((a, i) => !['--full', '--smoke', '--node', '--rounds'].includes(a) && !['--node', '--rounds'].includes(args[i - 1]!));
+const scenariosArg = valueOf('--scenarios');
+const only = scenariosArg?.split(',');
+const badScenarios = args.includes('--scenarios') && (only === undefined || only.length === 0 || only.some((x) => !(IR_SCENARIOS as readonly string[]).includes(x)));
+const unknown = args.filter((a, i) => !['--full', '--smoke', '--node', '--rounds', '--scenarios'].includes(a) && !['--node', '--rounds', '--scenarios'].includes(args[i - 1]!));
 const badRounds = roundsArg !== undefined && !(Number.isInteger(Number(roundsArg)) && Number(roundsArg) >= 1);
+if (badScenarios) {
+  console.error(`--scenarios takes a comma-separated list of ${IR_SCENARIOS.join(', ')}; got ${scenariosArg ?? 'nothing'}\n${USAGE}`);
+  process.exit(2);
+}
 if (unknown.length > 0 || (full && smoke) || (args.includes('--node') && nodeArg === undefined) || (args.includes('--rounds') && (roundsArg === undefined || badRounds))) {
   console.error(`unknown argument(s): ${unknown.join(' ')}\n${USAGE}`);
   process.exit(2);
@@ -46,8 +53,8 @@ if (nodeArg !== undefined && node.path === process.execPath && !process.version.
   process.exit(2);
 }
 const sized = smoke ? smokeInstructionsConfig(instructionsConfig(false)) : instructionsConfig(full);
-const config = roundsArg === undefined ? sized : { ...sized, rounds: Number(roundsArg) };
-log(`${full ? 'full' : smoke ? 'smoke (numbers meaningless)' : 'quick'} run: ${config.rounds} rounds, servers on node ${node.version} under ${cg.version}, ${config.jobs} at a time`);
+const config = { ...sized, ...(roundsArg === undefined ? {} : { rounds: Number(roundsArg) }), ...(only === undefined ? {} : { only: only as IrScenario[] }) };
+log(`${full ? 'full' : smoke ? 'smoke (numbers meaningless)' : 'quick'} run: ${config.rounds} rounds${only === undefined ? '' : ` of ${only.join(', ')}`}, servers on node ${node.version} under ${cg.version}, ${config.jobs} at a time`);
 
 try {
   const { samples, warnings } = await measureInstructions(config, cg, node, log);

@@ -5,7 +5,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import type { InstructionsConfig } from './instructions.js';
-import { signedIr, type IrSample, type IrSummary } from './instructionSummary.js';
+import { IR_SCENARIO_LOADS, IR_SCENARIOS, signedIr, type IrSample, type IrSummary } from './instructionSummary.js';
 import { H2_MODE_DESCRIPTIONS } from './h2Modes.js';
 import { MODE_DESCRIPTIONS } from './modes.js';
 import { renderMarkdownTable, renderTable, type Environment, type Table } from './report.js';
@@ -27,12 +27,11 @@ const estimate = (d: { median: number; ci: { low: number; high: number } } | und
 
 function tables(r: InstructionsResults): Table[] {
   const out: Table[] = [];
-  for (const scenario of ['hello', 'h2core'] as const) {
+  for (const scenario of IR_SCENARIOS) {
     const rows = r.summary.filter((s) => s.scenario === scenario);
     if (rows.length === 0) continue;
     const sc = r.config.scenarios[scenario];
-    const unit = scenario === 'hello' ? 'request' : 'stream';
-    const load = scenario === 'hello' ? '32 keep-alive connections' : "4 h2c sessions × 32 streams (core API, 'stream' event), refilled in whole batches";
+    const { unit, load } = IR_SCENARIO_LOADS[scenario];
     out.push({
       title:
         `Instructions per ${unit} — ${scenario}, node ${r.environment.serverNode} under callgrind: ${sc.windows} windows × ${sc.requests.toLocaleString('en-US')} ${unit}s per process ` +
@@ -66,11 +65,13 @@ const NOTE =
   'the bare process of the same round. A target is met only when its whole 95% interval is on the right side of the bound.';
 
 function modeLines(r: InstructionsResults, bullet: (mode: string, what: string) => string): string[] {
-  const modes = r.config.scenarios;
-  return [
-    ...modes.hello.modes.map((m) => bullet(m, `hello: ${MODE_DESCRIPTIONS[m]}`)),
-    ...modes.h2core.modes.map((m) => bullet(m, `h2core: ${H2_MODE_DESCRIPTIONS[m as keyof typeof H2_MODE_DESCRIPTIONS]}`)),
-  ];
+  // Only the scenarios measured; the HTTP/1 ones share the CPU section's mode descriptions, the HTTP/2 ones theirs.
+  const measured = IR_SCENARIOS.filter((scenario) => r.summary.some((s) => s.scenario === scenario));
+  return measured.flatMap((scenario) =>
+    r.config.scenarios[scenario].modes.map((m) =>
+      bullet(m, `${scenario}: ${scenario.startsWith('h2') ? H2_MODE_DESCRIPTIONS[m as keyof typeof H2_MODE_DESCRIPTIONS] : MODE_DESCRIPTIONS[m]}`),
+    ),
+  );
 }
 
 function environmentLines(r: InstructionsResults): string[] {

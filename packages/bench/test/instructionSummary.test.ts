@@ -141,6 +141,28 @@ describe('judgeInstructions', () => {
     expect([...v.keys()].some((name) => name.startsWith('h2core'))).toBe(false);
   });
 
+  it('judges instrument against the floor in each HTTP/2 API and in the abort scenario, each on its own samples', () => {
+    // h2core: instrument 300 under the floor; h2compat: 2,000 over it; abort10: 100 under, with a spread that reaches over.
+    const per = (scenario: IrScenario, floor: number, instrument: (r: number) => number) =>
+      rounds.flatMap((r) => [
+        sample(r, 'bare', [80_000], scenario),
+        sample(r, 'bare-control', [80_000 + (r % 2 === 0 ? 100 : -100)], scenario),
+        sample(r, 'handwritten', [floor], scenario),
+        sample(r, 'lifeline-instrument', [instrument(r)], scenario),
+      ]);
+    const v = verdicts([
+      ...per('h2core', 84_000, () => 83_700),
+      ...per('h2compat', 84_000, () => 86_000),
+      ...per('abort10', 84_000, (r) => 84_000 + [-400, -100, 300, -250, -50][r]!),
+    ]);
+    const floorTarget = (scenario: string) => [...v.values()].find((t) => t.name.startsWith(`${scenario}: lifeline-instrument − handwritten`));
+    expect([floorTarget('h2core')?.met, floorTarget('h2compat')?.met, floorTarget('abort10')?.met]).toEqual([true, false, false]);
+    expect(floorTarget('h2compat')?.measured).toMatch(/^\+2,000/);
+    expect(floorTarget('abort10')?.note).toMatch(/straddles|not conclusive/);
+    expect(['h2core', 'h2compat', 'abort10'].map((x) => v.get(`${x}: A/A control, bare-control − bare (two identical processes)`)?.met)).toEqual([true, true, true]);
+    expect([...v.keys()].some((name) => name.startsWith('hello'))).toBe(false);
+  });
+
   it('fails the A/A control when two identical servers differ in every round', () => {
     const skewed = hello.map((s) => (s.mode === 'bare-control' ? sample(s.round, 'bare-control', [perRequest(s).total + 900]) : s));
     const control = verdicts(skewed).get('hello: A/A control, bare-control − bare (two identical processes)')!;
