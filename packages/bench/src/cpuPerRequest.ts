@@ -228,6 +228,18 @@ export interface CpuPlan {
    * planned rounds (the run's own statistics are good enough, or its time is up), or undefined to go on.
    */
   readonly stopAfter?: (samples: readonly CpuSample[], roundsDone: number) => string | undefined;
+  /**
+   * Asked at the start of each round, per scenario, with the samples so far: modes to leave out of this round
+   * (bare, every mode's partner, never is). The full run's hello rounds stop measuring a mode once its Δ is
+   * resolved, so the rounds left go to the modes that still need them.
+   */
+  readonly leaveOut?: (scenario: ScenarioName, samples: readonly CpuSample[], round: number) => ReadonlySet<ModeName>;
+}
+
+/** The modes a round measures in `scenario`: the plan's, less those its `leaveOut` names (bare is always measured). */
+export function modesOfRound(plan: CpuPlan, scenario: ScenarioName, samples: readonly CpuSample[], round: number): readonly ModeName[] {
+  const left = plan.leaveOut?.(scenario, samples, round);
+  return left === undefined || left.size === 0 ? plan.modesOf(scenario) : plan.modesOf(scenario).filter((m) => m === 'bare' || !left.has(m));
 }
 
 /** One round of one server kind: fresh children, warm-up, then the slices of every scenario of that kind. */
@@ -246,11 +258,12 @@ async function measureKind(
   // A fresh child per (round, server kind, mode), all alive while that kind's scenarios run (idle ones cost
   // nothing), so that the modes' windows can alternate closely: a slow stretch of the machine then lands on both
   // windows of a slice's pairs.
-  const servers = await startRound(kind, [...new Set(scenarios.flatMap((s) => plan.modesOf(s)))], context.filePath, context.pinning, plan.node?.path, random);
+  const modesOf = new Map(scenarios.map((s) => [s, modesOfRound(plan, s, context.samples, round)]));
+  const servers = await startRound(kind, [...new Set(scenarios.flatMap((s) => modesOf.get(s)!))], context.filePath, context.pinning, plan.node?.path, random);
   try {
     for (const scenario of scenarios) {
       const sc = config.scenarios[scenario];
-      const modes = plan.modesOf(scenario);
+      const modes = modesOf.get(scenario)!;
       const shape = sc.http2 ? config.http2Load : config.http1Load;
       const label = (mode: ModeName) => `node ${nodeVersion} round ${round + 1} ${mode} ${scenario}`;
       for (const mode of shuffled(modes, random)) await warmUp(servers.get(mode)!, load, sc, shape, warnings, label(mode));
@@ -334,12 +347,13 @@ export async function measureCpu(
       const line = plan.scenarios
         .filter((scenario) => round < roundsOf(plan, scenario))
         .map((scenario) => {
-          const of = (m: ModeName) => context.samples.find((s) => s.round === round && s.mode === m && s.scenario === scenario && s.node === nodeVersion)!;
-          const bare = of('bare');
+          const measured = context.samples.filter((s) => s.round === round && s.scenario === scenario && s.node === nodeVersion);
+          const bare = measured.find((s) => s.mode === 'bare')!;
           const rest = plan.modesOf(scenario)
             .filter((m) => m !== 'bare')
-            .map((m) => `${m} ${signedDiff(of(m).cpuUsPerRequest - bare.cpuUsPerRequest)}`);
-          return `${scenario}: bare ${bare.cpuUsPerRequest.toFixed(2)} µs, Δ ${rest.join(', ')}`;
+            .flatMap((m) => measured.filter((s) => s.mode === m).map((s) => `${m} ${signedDiff(s.cpuUsPerRequest - bare.cpuUsPerRequest)}`));
+          const left = plan.modesOf(scenario).length - 1 - rest.length;
+          return `${scenario}: bare ${bare.cpuUsPerRequest.toFixed(2)} µs, Δ ${rest.join(', ')}${left > 0 ? ` (${left} resolved mode${left === 1 ? '' : 's'} left out)` : ''}`;
         })
         .join(' | ');
       log(`cpu node ${nodeVersion} round ${round + 1}/${rounds} in ${((performance.now() - started) / 1000).toFixed(0)} s — ${line}`);

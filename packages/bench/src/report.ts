@@ -67,7 +67,7 @@ function cpuTables(summary: readonly CpuSummary[], c: BenchConfig): Table[] {
         ? `${c.http2Load.connections} h2c sessions × ${c.http2Load.streams} streams, ${sc.http2} API`
         : `${c.http1Load.connections} keep-alive connections${c.http1Load.pipeline > 1 ? ` × ${c.http1Load.pipeline} pipelined` : ''}`;
       out.push({
-        title: `Server CPU per request — ${scenario}, node ${node}: ${sc.requests.toLocaleString('en-US')} requests per mode and round in ${sc.slices} slices (one server loaded at a time, alone on its core; a round's Δ is the median over slices of the mode's window − bare's) after a warm-up until stable${sc.abortEvery ? `, 1 in ${sc.abortEvery} aborting mid-body` : ''}, ${rows[0]!.rounds} rounds, ${load}`,
+        title: `Server CPU per request — ${scenario}, node ${node}: ${sc.requests.toLocaleString('en-US')} requests per mode and round in ${sc.slices} slices (one server loaded at a time, alone on its core; a round's Δ is the median over slices of the mode's window − bare's) after a warm-up until stable${sc.abortEvery ? `, 1 in ${sc.abortEvery} aborting mid-body` : ''}, ${roundsText(rows)}, ${load}`,
         head: ['mode', 'µs/req (median)', 'GC µs/req (GCs/1k req)', 'load µs/req', 'ratio to bare: median (min–max)', 'ratio 95% CI', 'Δ µs vs bare [95% CI]', '±'],
         align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
         rows: rows.map((s) => [
@@ -84,6 +84,13 @@ function cpuTables(summary: readonly CpuSummary[], c: BenchConfig): Table[] {
     }
   }
   return out;
+}
+
+/** "N rounds", and which modes had fewer (the full run leaves a hello mode out of later rounds once resolved). */
+function roundsText(rows: readonly CpuSummary[]): string {
+  const most = Math.max(...rows.map((s) => s.rounds));
+  const fewer = rows.filter((s) => s.rounds < most);
+  return `${most} rounds` + (fewer.length === 0 ? '' : ` (resolved early, then left out: ${fewer.map((s) => `${s.mode} ${s.rounds}`).join(', ')})`);
 }
 
 function tables(r: Results): Table[] {

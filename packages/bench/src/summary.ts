@@ -112,15 +112,18 @@ export function judgeResolution(cpu: readonly CpuSummary[], config: BenchConfig,
   if (widths.length === 0) return { name: 'resolution: hello Δ µs', target: `≤ ±${config.resolutionUs.toFixed(2)} µs`, measured: 'hello not measured', met: false };
   const worst = widths.reduce((w, x) => (x.half > w.half ? x : w), { mode: 'bare' as ModeName, half: 0 });
   const met = worst.half <= config.resolutionUs;
-  const rounds = Math.max(...hello.map((s) => s.rounds));
-  // A median's interval narrows as 1/√rounds: the rounds this spread would need for the bound.
-  const needed = Math.ceil(rounds * (worst.half / config.resolutionUs) ** 2);
+  const roundsOf = (mode: ModeName) => hello.find((s) => s.mode === mode)?.rounds ?? 0;
+  const counts = hello.map((s) => s.rounds);
+  const [fewest, most] = [Math.min(...counts), Math.max(...counts)];
+  // A median's interval narrows as 1/√rounds: the rounds the widest one's spread would need for the bound.
+  const needed = Math.ceil(roundsOf(worst.mode) * (worst.half / config.resolutionUs) ** 2);
+  const rounds = fewest === most ? `${most} rounds` : `${fewest} to ${most} rounds (a mode resolved early was left out of later rounds)`;
   const control = hello.find((s) => s.mode === 'bare-control')?.diffUs;
   return {
     name: 'resolution: hello Δ µs (mode − bare), 95% half-width',
     target: `≤ ±${config.resolutionUs.toFixed(2)} µs for every mode`,
     measured:
-      `widest ±${worst.half.toFixed(2)} µs (${worst.mode}); median ±${median(widths.map((w) => w.half)).toFixed(2)} µs over ${rounds} rounds` +
+      `widest ±${worst.half.toFixed(2)} µs (${worst.mode}); median ±${median(widths.map((w) => w.half)).toFixed(2)} µs over ${rounds}` +
       (control === undefined ? '' : `; A/A control (bare − bare, two processes) ${signed(control.median)} µs (95% CI ${signed(control.ci.low)} to ${signed(control.ci.high)})`),
     met,
     ...(met
@@ -132,6 +135,16 @@ export function judgeResolution(cpu: readonly CpuSummary[], config: BenchConfig,
             (config.full ? '' : ' (the quick run is not meant to: use --full)'),
         }),
   };
+}
+
+/**
+ * The hello modes (bare-control included) whose Δ against bare is already resolved to `resolutionUs` (95%
+ * half-width) on the samples so far. The full run leaves them out of its later hello rounds: like the stopping
+ * rule, this looks only at an interval's width, never at where it lies.
+ */
+export function resolvedHelloModes(samples: readonly CpuSample[], config: BenchConfig): Set<ModeName> {
+  const hello = summarizeCpu(samples.filter((s) => s.scenario === 'hello'), config);
+  return new Set(hello.filter((s) => s.diffUs !== undefined && halfWidth(s.diffUs.ci) <= config.resolutionUs).map((s) => s.mode));
 }
 
 /**
