@@ -24,7 +24,8 @@ interface Block {
 function readmes(dir = workspaceRoot): string[] {
   const found: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (['node_modules', '.git', '.cache', 'dist', SAMPLE_DIR].includes(entry.name)) continue;
+    // .stryker-tmp: a mutation run's sandboxes are copies of the repository (a stale one would run every sample twice).
+    if (['node_modules', '.git', '.cache', 'dist', '.stryker-tmp', SAMPLE_DIR].includes(entry.name)) continue;
     const path = join(dir, entry.name);
     if (entry.isDirectory()) found.push(...readmes(path));
     else if (entry.name === 'README.md') found.push(path);
