@@ -102,13 +102,17 @@ export function summarizeCpu(samples: readonly CpuSample[], config: BenchConfig)
 /** Half the width of a 95% interval. */
 export const halfWidth = (ci: Interval): number => (ci.high - ci.low) / 2;
 
+/** The 95% half-width of each hello Δ (mode − bare), for the modes measured against bare. */
+const helloHalfWidths = (cpu: readonly CpuSummary[]): { mode: ModeName; half: number }[] =>
+  cpu.filter((s) => s.scenario === 'hello' && s.diffUs !== undefined).map((s) => ({ mode: s.mode, half: halfWidth(s.diffUs!.ci) }));
+
 /**
  * Whether the run resolved the hello scenario's Δ µs to `config.resolutionUs`
  * (every mode's 95% half-width), on the main server node.
  */
 export function judgeResolution(cpu: readonly CpuSummary[], config: BenchConfig, helloRounds?: { readonly rounds: number; readonly stoppedBy: string }): TargetResult {
   const hello = cpu.filter((s) => s.scenario === 'hello' && s.diffUs !== undefined);
-  const widths = hello.map((s) => ({ mode: s.mode, half: halfWidth(s.diffUs!.ci) }));
+  const widths = helloHalfWidths(hello);
   if (widths.length === 0) return { name: 'resolution: hello Δ µs', target: `≤ ±${config.resolutionUs.toFixed(2)} µs`, measured: 'hello not measured', met: false };
   const worst = widths.reduce((w, x) => (x.half > w.half ? x : w), { mode: 'bare' as ModeName, half: 0 });
   const met = worst.half <= config.resolutionUs;
@@ -143,8 +147,8 @@ export function judgeResolution(cpu: readonly CpuSummary[], config: BenchConfig,
  * rule, this looks only at an interval's width, never at where it lies.
  */
 export function resolvedHelloModes(samples: readonly CpuSample[], config: BenchConfig): Set<ModeName> {
-  const hello = summarizeCpu(samples.filter((s) => s.scenario === 'hello'), config);
-  return new Set(hello.filter((s) => s.diffUs !== undefined && halfWidth(s.diffUs.ci) <= config.resolutionUs).map((s) => s.mode));
+  const widths = helloHalfWidths(summarizeCpu(samples.filter((s) => s.scenario === 'hello'), config));
+  return new Set(widths.filter((w) => w.half <= config.resolutionUs).map((w) => w.mode));
 }
 
 /**

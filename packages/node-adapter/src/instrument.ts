@@ -204,13 +204,13 @@ export function instrument<M = unknown>(server: AnyServer, options: InstrumentOp
         if (req.httpVersionMajor === 1) trackHttp1(req, res, optionsFor(req));
       };
       Object.assign(listeners, { request: onHttp1Request, checkContinue: onHttp1Request, checkExpectation: onHttp1Request });
-    }
-    // 'upgrade' and 'connect' sockets come only from HTTP/1.1 as well.
-    if (options.upgrades !== false && listeners.request !== undefined) {
-      // 'connect' is shared with the compat API's CONNECT (request, response): only HTTP/1.1 hands over a socket.
-      const { upgrade, connect } = socketTakeoverListeners(registry, meta);
-      listeners.upgrade = upgrade;
-      listeners.connect = (req: IncomingMessage, socket: Duplex) => (req.httpVersionMajor === 1 ? connect(req, socket) : undefined);
+      // 'upgrade' and 'connect' sockets come only from HTTP/1.1 as well.
+      if (options.upgrades !== false) {
+        // 'connect' is shared with the compat API's CONNECT (request, response): only HTTP/1.1 hands over a socket.
+        const { upgrade, connect } = socketTakeoverListeners(registry, meta);
+        listeners.upgrade = upgrade;
+        listeners.connect = (req: IncomingMessage, socket: Duplex) => (req.httpVersionMajor === 1 ? connect(req, socket) : undefined);
+      }
     }
     followApplicationListeners(server, listeners, cleanups, 'stream');
     cleanups.push(rememberSessions(server));
