@@ -174,7 +174,9 @@ export interface Connection<M = unknown> {
   onEnd(listener: (outcome: ConnectionOutcome | undefined, event: ConnectionEvent) => void): () => void;
   /**
    * Ends the connection as `errored` now: records the reason and error, then
-   * answers with an error status if nothing was sent yet, or cuts the
+   * answers with an error status if nothing was sent yet (503 for `timeout`
+   * and `shutdown`, 500 otherwise; through the response for HTTP/1 and
+   * HTTP/2 compat requests, so `res.statusCode` is that status), or cuts the
    * transport if the response had started (`{ terminate: false }` records
    * only). Does nothing once it has ended.
    * @example `connection.fail('timeout')`

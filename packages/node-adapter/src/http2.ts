@@ -1,4 +1,4 @@
-import type { Http2Session, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import type { Http2ServerResponse, Http2Session, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { toErrorInfo, type ErrorReason, type Registry } from '@lifeline/core';
 import { kApply, kBytesMoved, kConnection, kDetach, kEnded, kTarget, kTerminate, TrackedConnection, type Connection } from './connection.js';
 import { checkRegistry } from './checkRegistry.js';
@@ -6,6 +6,7 @@ import { channels } from './diagnostics.js';
 import { ConnectionErroredError } from './errors.js';
 import { FINISH, isPeerError, isTimeoutError, timeoutFact } from './endingFacts.js';
 import { invalidArgument } from './invalidArgument.js';
+import { answerPlain, nothingSent } from './plainAnswer.js';
 import { socketBytesMoved } from './transportBytes.js';
 
 /**
@@ -169,7 +170,15 @@ export class Http2Connection<M = unknown> extends TrackedConnection<M> {
     const stream = this.stream;
     if (stream.destroyed) return;
     if (!stream.headersSent) {
-      stream.respond({ ':status': reason === 'timeout' || reason === 'shutdown' ? 503 : 500 }, { endStream: true });
+      const unavailable = reason === 'timeout' || reason === 'shutdown';
+      // A compat request is answered through its response, as HTTP/1 is: its statusCode (what access loggers
+      // read when it ends) is then the status sent, and headers the handler had staged are dropped.
+      const res = compatResponseOf(stream);
+      if (res !== undefined && nothingSent(res)) {
+        answerPlain(res, unavailable ? 503 : 500, unavailable ? 'Service Unavailable\n' : 'Internal Server Error\n');
+      } else {
+        stream.respond({ ':status': unavailable ? 503 : 500 }, { endStream: true });
+      }
     } else {
       // close(code) would send END_STREAM before the reset, so the client would take the cut body for a
       // complete one; destroy(error) resets at once with INTERNAL_ERROR. Node emits that error on the stream:
@@ -184,6 +193,20 @@ export class Http2Connection<M = unknown> extends TrackedConnection<M> {
   protected [kTarget](): object {
     return this.stream;
   }
+}
+
+/**
+ * The compat API's response of a stream, or undefined for a core-API one. Node keeps it on the stream under
+ * its own `Symbol(response)` (Node 20 to 26); looked up only when a connection is failed, never per request.
+ * Where Node keeps it otherwise, the stream is answered as a core-API one (the client gets the same status).
+ */
+function compatResponseOf(stream: ServerHttp2Stream): Http2ServerResponse | undefined {
+  for (const key of Object.getOwnPropertySymbols(stream)) {
+    if (key.description !== 'response') continue;
+    const value = (stream as unknown as Record<symbol, Partial<Http2ServerResponse> | undefined>)[key];
+    if (value?.stream === stream && typeof value.writeHead === 'function' && typeof value.getHeaderNames === 'function') return value as Http2ServerResponse;
+  }
+  return undefined;
 }
 
 /**

@@ -125,8 +125,8 @@ function streamInto(res: Response, source: Readable, expectedBytes: number | und
       sourceError ??= error;
       const unanswered = nothingSent(res);
       // Noted first: fail() ends the connection, which settles this call, before it answers. A tracked
-      // connection has not ended here (its end stops this call first), so fail() answers exactly then;
-      // and HTTP/2's compat response never learns the status fail() sent on its stream.
+      // connection has not ended here (its end stops this call first), so fail() answers exactly then,
+      // after this call has read res.statusCode.
       if (unanswered) answered = 500;
       if (connection !== undefined) connection.fail('stream-error', error);
       else if (unanswered) answerPlain(res, 500, 'Internal Server Error\n');

@@ -37,6 +37,41 @@ describe('HTTP/2: the server ends a stream', () => {
     }
   });
 
+  it("fail() before headers on a compat request answers through the compat response: its statusCode is the status sent, the handler's staged headers are dropped, the body says why", async () => {
+    // Access loggers (morgan, pino-http, on-finished users) read res.statusCode when the response ends: it
+    // must be the status the client got, not the 200 the compat response started with.
+    const logged: [number, boolean][] = [];
+    const t = await startHttp2({
+      request: (req, res) => {
+        res.setHeader('content-length', '1234');
+        res.setHeader('content-encoding', 'gzip');
+        res.on('finish', () => logged.push([res.statusCode, res.headersSent]));
+        const reason = String(req.url).slice(1) as 'timeout' | 'handler-error';
+        connectionOf(req)!.fail(reason);
+      },
+    });
+    const session = await h2connect(t.port);
+    try {
+      const answers = await Promise.all(['/timeout', '/handler-error'].map((path) => h2request(session, { ':path': path })));
+      expect(answers.map((r) => [r.status, r.ended, r.rstCode, r.body.toString(), r.headers['content-length'], r.headers['content-encoding']])).toEqual([
+        [503, true, NGHTTP2_NO_ERROR, 'Service Unavailable\n', '20', undefined],
+        [500, true, NGHTTP2_NO_ERROR, 'Internal Server Error\n', '22', undefined],
+      ]);
+      await waitForReleases(t, 2);
+      expect(logged.sort()).toEqual([
+        [500, true],
+        [503, true],
+      ]);
+      expect(t.releases.map((c) => [c.outcome, (c.event as { reason?: string }).reason]).sort()).toEqual([
+        ['errored', 'handler-error'],
+        ['errored', 'timeout'],
+      ]);
+    } finally {
+      await h2close(session);
+      await t.close();
+    }
+  });
+
   it('drain at its deadline answers a stream that sent nothing with 503 and resets a started one with INTERNAL_ERROR: both errored (shutdown)', async () => {
     let arrived = 0;
     const t = await startHttp2({
