@@ -7,6 +7,7 @@ import { createRegistry, type Registry, type RegistryOptions } from '@lifeline/c
 import { checkOptions, option, registryOptionRules, type OptionIssue } from '@lifeline/core/internal';
 import { kConnection, type Connection } from './connection.js';
 import { AlreadyInstrumentedError } from './errors.js';
+import { runFirst } from './firstListener.js';
 import { registryOption } from './checkRegistry.js';
 import { onClientError, trackHttp1 } from './http1.js';
 import { trackServerStream } from './http2.js';
@@ -145,7 +146,11 @@ function isHttp2Server(server: object): server is Http2Server | Http2SecureServe
  * taken over by `upgrade` and `CONNECT` handlers. Its listeners are
  * prepended, so `connectionOf(req)` works in handlers added with `on` (a
  * handler you `prependListener` after instrumenting runs first and sees no
- * connection yet; the request is tracked all the same).
+ * connection yet; the request is tracked all the same). On 'request' (HTTP/1)
+ * and 'stream' (HTTP/2) it rides in the first listener once requests flow:
+ * `listeners(event)` shows the application's own, `rawListeners(event)` a
+ * wrapper of the first, as `once` does (one listener instead of two makes
+ * Node's `emit` cheaper on every request).
  *
  * Instrumenting a server that is instrumented already returns the same
  * instrumentation when the second call asks for nothing different (no
@@ -154,7 +159,8 @@ function isHttp2Server(server: object): server is Http2Server | Http2SecureServe
  * never has two registries. After `detach()` it can be instrumented anew.
  * Only `detach()` stops the tracking: a listener of the adapter's that other
  * code removes while it is still needed (`server.removeAllListeners('request')`,
- * as engine.io does, or a removal by reference) is put back at once, first.
+ * as engine.io does, or a removal by reference) is put back first, in a
+ * microtask (before any I/O can bring a request).
  * Bad arguments throw at the call: an `InvalidArgumentError`
  * (`LIFELINE_INVALID_ARGUMENT`) for a `server` that is not a Node server (an
  * Express or Koa app included), an `InvalidOptionsError` for bad options.
@@ -194,7 +200,7 @@ export function instrument<M = unknown>(server: AnyServer, options: InstrumentOp
     // The listeners return nothing: an event listener's return value makes `emit` check it for a promise.
     const onStream = (stream: ServerHttp2Stream, headers: Http2Headers) =>
       void trackServerStream(stream, meta === undefined ? plain : { registry, meta: meta({ method: headers[':method'], url: headers[':path'], headers }) }, headers);
-    const listeners: Record<string, (...args: never[]) => unknown> = { stream: onStream };
+    const listeners: Record<string, (...args: never[]) => unknown> = {};
     // With allowHTTP1, HTTP/1.1 requests reach the server as 'request' (or 'checkContinue' / 'checkExpectation')
     // without a stream. A 'request' listener turns on Node's compat layer for every stream, which answers some
     // (an unmet Expect: 417, CONNECT: 405) before a core-API application can: so listen only while the app does.
@@ -212,20 +218,22 @@ export function instrument<M = unknown>(server: AnyServer, options: InstrumentOp
         listeners.connect = (req: IncomingMessage, socket: Duplex) => (req.httpVersionMajor === 1 ? connect(req, socket) : undefined);
       }
     }
-    followApplicationListeners(server, listeners, cleanups, 'stream');
+    // 'stream' is where every stream arrives: tracked first, folded into the first listener where it can be.
+    cleanups.push(runFirst(server, 'stream', onStream));
+    followApplicationListeners(server, listeners, cleanups);
     cleanups.push(rememberSessions(server));
   } else {
     const onRequest = (req: IncomingMessage, res: ServerResponse) => void trackHttp1(req, res, optionsFor(req));
     // Requests routed to the events after 'request' never reach it; listening to them changes Node's
     // behaviour (no automatic 100 Continue / 417), so on those the adapter follows the application's listeners.
     const listeners: Record<string, (...args: never[]) => unknown> = {
-      request: onRequest,
       checkContinue: onRequest,
       checkExpectation: onRequest,
       clientError: onClientError,
     };
     if (options.upgrades !== false) Object.assign(listeners, socketTakeoverListeners(registry, meta));
-    followApplicationListeners(server, listeners, cleanups, 'request');
+    cleanups.push(runFirst(server, 'request', onRequest));
+    followApplicationListeners(server, listeners, cleanups);
   }
 
   const instrumentation: Instrumentation<M> = {
@@ -268,39 +276,45 @@ function tagRequest(req: IncomingMessage, connection: Connection<unknown>): void
  * requests go to 'request', CONNECT sockets are closed, and `Expect` headers
  * are answered automatically. So for those events the adapter listens only
  * while the application does, and keeps it that way as the application adds
- * and removes its own listeners. On the `always` event (where requests arrive)
- * it listens whether the application does or not.
+ * and removes its own listeners. (Where requests arrive, 'request' or
+ * 'stream', `runFirst` tracks whether the application listens or not.)
  *
  * Only `detach()` stops the tracking: a listener of the adapter's that other
- * code removes (by reference, or with `removeAllListeners(event)`, as
- * engine.io does with 'request') while it is still wanted is put back at once,
- * first again.
+ * code removes (by reference, or with `removeAllListeners(event)`) while it
+ * is still wanted is put back first again, in a microtask.
  */
 function followApplicationListeners(
   server: EventEmitter,
   ours: Record<string | symbol, (...args: never[]) => unknown>,
   cleanups: (() => void)[],
-  always: string,
 ): void {
   // Every listener of ours is under a string name; a symbol-named event finds none and returns at once.
-  const sync = (event: string | symbol, adding: boolean) => {
+  // After a removal, a listener of ours still wanted is put back in a microtask (before any I/O can emit):
+  // `removeAllListeners(event)` walks the emitter's own array while it removes, and a listener prepended
+  // into it meanwhile would shift an application listener out of the walk. One no longer wanted goes at once.
+  let attached = true;
+  const sync = (event: string | symbol, adding: boolean, removing = false) => {
     const listener = ours[event];
     if (listener === undefined) return;
     const all = server.listeners(event);
     const present = all.includes(listener);
-    const wanted = event === always || all.length - (present ? 1 : 0) + (adding ? 1 : 0) > 0;
-    if (wanted && !present) server.prependListener(event, listener as never);
+    const wanted = all.length - (present ? 1 : 0) + (adding ? 1 : 0) > 0;
+    if (wanted && !present) {
+      if (removing) queueMicrotask(() => attached && sync(event, false));
+      else server.prependListener(event, listener as never);
+    }
     if (!wanted && present) server.removeListener(event, listener as never);
   };
   const onNewListener = (event: string | symbol, listener: unknown) => {
     if (listener !== ours[event]) sync(event, true);
   };
   // Also when the listener removed is the adapter's own: sync puts it back if it is still wanted.
-  const onRemoveListener = (event: string | symbol) => sync(event, false);
+  const onRemoveListener = (event: string | symbol) => sync(event, false, true);
   for (const event of Object.keys(ours)) sync(event, false);
   server.on('newListener', onNewListener);
   server.on('removeListener', onRemoveListener);
   cleanups.push(() => {
+    attached = false;
     server.removeListener('newListener', onNewListener);
     server.removeListener('removeListener', onRemoveListener);
     for (const [event, listener] of Object.entries(ours)) server.removeListener(event, listener as never);
