@@ -3,7 +3,8 @@
 import http2 from 'node:http2';
 import { addAbortSignal } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { connectionOf, drain } from '../src/index.js';
+import { createRegistry } from '@lifeline/core';
+import { connectionOf, drain, track } from '../src/index.js';
 import { h2close, h2connect, h2request } from './helpers/h2.js';
 import { startHttp2, waitFor, waitForReleases } from './helpers/server.js';
 
@@ -69,6 +70,26 @@ describe('HTTP/2: the server ends a stream', () => {
     } finally {
       await h2close(session);
       await t.close();
+    }
+  });
+
+  it('the same through track(req, res) on a server that is not instrumented: the compat response is answered, its statusCode is the 500 sent', async () => {
+    const registry = createRegistry();
+    const logged: number[] = [];
+    const server = http2.createServer((req, res) => {
+      res.on('finish', () => logged.push(res.statusCode));
+      track(req, res, { registry }).fail('handler-error');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const session = await h2connect((server.address() as { port: number }).port);
+    try {
+      const answer = await h2request(session);
+      expect([answer.status, answer.body.toString()]).toEqual([500, 'Internal Server Error\n']);
+      await waitFor(() => logged.length === 1 && registry.size === 0, 'the response to finish and the connection to be released');
+      expect(logged).toEqual([500]);
+    } finally {
+      await h2close(session);
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 
