@@ -18,8 +18,8 @@ describe("other code removing the adapter's listeners", () => {
     ['an HTTP/2 server', () => http2.createServer(), 'stream'],
   ];
   for (const [kind, make, event] of servers) {
-    // The listener comes back in a microtask (before any request can arrive): put back at once, it would
-    // land in the array removeAllListeners is walking and shift an application listener out of the walk.
+    // The listener comes back in a microtask (before any request can arrive): put back synchronously, it
+    // would land in the array removeAllListeners is walking and shift an application listener out of the walk.
     it(`on ${kind}, removeAllListeners('${event}') leaves the adapter's '${event}' listener in place, first; detach() removes it`, async () => {
       const server = make();
       const { detach } = instrument(server, { registry: createRegistry() });
