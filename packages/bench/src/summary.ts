@@ -112,7 +112,7 @@ const helloHalfWidths = (cpu: readonly CpuSummary[]): { mode: ModeName; half: nu
  */
 export function judgeResolution(cpu: readonly CpuSummary[], config: BenchConfig, helloRounds?: { readonly rounds: number; readonly stoppedBy: string }): TargetResult {
   const hello = cpu.filter((s) => s.scenario === 'hello' && s.diffUs !== undefined);
-  const widths = helloHalfWidths(hello);
+  const widths = helloHalfWidths(cpu);
   if (widths.length === 0) return { name: 'resolution: hello Δ µs', target: `≤ ±${config.resolutionUs.toFixed(2)} µs`, measured: 'hello not measured', met: false };
   const worst = widths.reduce((w, x) => (x.half > w.half ? x : w), { mode: 'bare' as ModeName, half: 0 });
   const met = worst.half <= config.resolutionUs;

@@ -4,7 +4,7 @@ import type { ConnectionEvent, ErrorReason, Registry, Transport } from '@lifelin
 import { kApply, kBytesMoved, kConnection, kDetach, kEnded, kTarget, kTerminate, TrackedConnection } from './connection.js';
 import { channels } from './diagnostics.js';
 import { endingFact, FINISH, isPeerError } from './endingFacts.js';
-import { answerPlain, nothingSent } from './plainAnswer.js';
+import { answerFailure, nothingSent } from './plainAnswer.js';
 import { socketBytesMoved } from './transportBytes.js';
 
 /** Set on a socket once its `timeout` listener is attached (one per socket, never one per request). */
@@ -155,8 +155,7 @@ export class Http1Connection<M = unknown> extends TrackedConnection<M> {
   protected [kTerminate](reason: ErrorReason): void {
     const res = this.res;
     if (nothingSent(res)) {
-      const unavailable = reason === 'timeout' || reason === 'shutdown';
-      answerPlain(res, unavailable ? 503 : 500, unavailable ? 'Service Unavailable\n' : 'Internal Server Error\n', { connection: 'close' });
+      answerFailure(res, reason, { connection: 'close' });
     } else if (!res.destroyed) {
       res.destroy();
     }

@@ -6,7 +6,7 @@ import { channels } from './diagnostics.js';
 import { ConnectionErroredError } from './errors.js';
 import { FINISH, isPeerError, isTimeoutError, timeoutFact } from './endingFacts.js';
 import { invalidArgument } from './invalidArgument.js';
-import { answerPlain, nothingSent } from './plainAnswer.js';
+import { answerFailure, failureStatus, nothingSent } from './plainAnswer.js';
 import { socketBytesMoved } from './transportBytes.js';
 
 /**
@@ -170,15 +170,11 @@ export class Http2Connection<M = unknown> extends TrackedConnection<M> {
     const stream = this.stream;
     if (stream.destroyed) return;
     if (!stream.headersSent) {
-      const unavailable = reason === 'timeout' || reason === 'shutdown';
       // A compat request is answered through its response, as HTTP/1 is: its statusCode (what access loggers
       // read when it ends) is then the status sent, and headers the handler had staged are dropped.
       const res = compatResponseOf(stream);
-      if (res !== undefined && nothingSent(res)) {
-        answerPlain(res, unavailable ? 503 : 500, unavailable ? 'Service Unavailable\n' : 'Internal Server Error\n');
-      } else {
-        stream.respond({ ':status': unavailable ? 503 : 500 }, { endStream: true });
-      }
+      if (res !== undefined && nothingSent(res)) answerFailure(res, reason);
+      else stream.respond({ ':status': failureStatus(reason) }, { endStream: true });
     } else {
       // close(code) would send END_STREAM before the reset, so the client would take the cut body for a
       // complete one; destroy(error) resets at once with INTERNAL_ERROR. Node emits that error on the stream:

@@ -1,5 +1,6 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
+import type { ErrorReason } from '@lifeline/core';
 
 /**
  * Answers with a short plain-text status (a 404 for a missing file, a 500 or
@@ -24,4 +25,15 @@ export function answerPlain(
  */
 export function nothingSent(res: ServerResponse | Http2ServerResponse): boolean {
   return !res.headersSent && !res.writableEnded && !res.destroyed;
+}
+
+/** The status a connection failed before anything was sent is answered with: 503 when it timed out or the server is shutting down, else 500. */
+export function failureStatus(reason: ErrorReason): 503 | 500 {
+  return reason === 'timeout' || reason === 'shutdown' ? 503 : 500;
+}
+
+/** Answers a response that has sent nothing for a connection failed with `reason` (see {@link failureStatus}). */
+export function answerFailure(res: ServerResponse | Http2ServerResponse, reason: ErrorReason, headers?: OutgoingHttpHeaders): void {
+  const status = failureStatus(reason);
+  answerPlain(res, status, status === 503 ? 'Service Unavailable\n' : 'Internal Server Error\n', headers);
 }
