@@ -8,6 +8,7 @@ import { createServer, type Http2ServerRequest, type Http2ServerResponse, type S
 import type { AddressInfo } from 'node:net';
 import { cpuWindow } from './cpuWindow.js';
 import { createH2Mode, isH2ModeName } from './h2Modes.js';
+import { warmListenerSites } from './listenerSites.js';
 import type { Commands, Ready, WindowResult } from './protocol.js';
 import { serveCommands } from './serverControl.js';
 
@@ -21,6 +22,8 @@ if (!isH2ModeName(modeName) || (api !== 'core' && api !== 'compat') || process.s
   process.exit(2);
 }
 
+// Every mode, bare included, runs with Node's listener call sites as an application has them (listenerSites.ts).
+warmListenerSites();
 const mode = createH2Mode(modeName);
 const HEADERS = { ':status': 200, 'content-type': 'text/plain' };
 let requests = 0;

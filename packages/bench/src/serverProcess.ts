@@ -9,6 +9,7 @@ import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { cpuWindow } from './cpuWindow.js';
+import { warmListenerSites } from './listenerSites.js';
 import { createMode, isModeName, type StaticFile } from './modes.js';
 import { BODY_HALF_BYTES, HOLD_CHUNK_BYTES, PATHS, type Commands, type Ready, type Reply, type Request, type WindowResult } from './protocol.js';
 
@@ -24,6 +25,8 @@ if (!isModeName(modeName) || filePath === undefined || send === undefined || gc 
   process.exit(2);
 }
 
+// Every mode, bare included, runs with Node's listener call sites as an application has them (listenerSites.ts).
+warmListenerSites();
 const mode = createMode(modeName);
 const file: StaticFile = { path: filePath, size: (await stat(filePath)).size };
 const FIRST_HALF = Buffer.alloc(BODY_HALF_BYTES, 'a');
