@@ -17,6 +17,7 @@
  * sizing), so a slow first slice does not land in one mode's sample only.
  */
 import type { Agent } from 'node:http';
+import type { BundledChildren } from './bundle.js';
 import type { BenchConfig, ScenarioConfig, ScenarioName } from './config.js';
 import { runLoad } from './loadGenerator.js';
 import type { LoadCommands } from './loadProtocol.js';
@@ -200,10 +201,13 @@ async function startRound(
   pinning: Pinning,
   node: string | undefined,
   random: () => number,
+  bundled: BundledChildren | undefined,
 ): Promise<Map<ModeName, ServerChild>> {
   const modes = shuffled(modesInOrder, random);
   const start = (mode: ModeName) =>
-    kind === 'http1' ? startServer(mode, filePath, pinning, node, YOUNG_GENERATION_FLAGS) : startH2Server(mode, kind, pinning, node, YOUNG_GENERATION_FLAGS);
+    kind === 'http1'
+      ? startServer(mode, filePath, pinning, node, YOUNG_GENERATION_FLAGS, bundled)
+      : startH2Server(mode, kind, pinning, node, YOUNG_GENERATION_FLAGS, bundled);
   const children = await Promise.allSettled(modes.map(start));
   const started = children.flatMap((c) => (c.status === 'fulfilled' ? [c.value] : []));
   const failed = children.find((c) => c.status === 'rejected');
@@ -223,6 +227,8 @@ export interface CpuPlan {
   readonly roundsOf?: (scenario: ScenarioName) => number;
   /** The server's node binary (the parent's by default) and its version, for the samples. */
   readonly node?: { readonly path: string; readonly version: string };
+  /** The server children bundled at the start of the run (bundle.ts); the TypeScript sources through tsx otherwise. */
+  readonly bundled?: BundledChildren;
   /**
    * Asked after each round with the samples so far and the number of rounds done: a reason to stop before the
    * planned rounds (the run's own statistics are good enough, or its time is up), or undefined to go on.
@@ -249,7 +255,7 @@ async function measureKind(
   config: BenchConfig,
   plan: CpuPlan,
   load: LoadChild,
-  context: { filePath: string; pinning: Pinning; random: () => number; samples: CpuSample[]; warnings: string[] },
+  context: { filePath: string; pinning: Pinning; random: () => number; samples: CpuSample[]; warnings: string[]; phases: Phases },
 ): Promise<void> {
   const scenarios = plan.scenarios.filter((s) => kindOf(config.scenarios[s]) === kind && round < roundsOf(plan, s));
   if (scenarios.length === 0) return;
@@ -259,7 +265,15 @@ async function measureKind(
   // nothing), so that the modes' windows can alternate closely: a slow stretch of the machine then lands on both
   // windows of a slice's pairs.
   const modesOf = new Map(scenarios.map((s) => [s, modesOfRound(plan, s, context.samples, round)]));
-  const servers = await startRound(kind, [...new Set(scenarios.flatMap((s) => modesOf.get(s)!))], context.filePath, context.pinning, plan.node?.path, random);
+  const { phases } = context;
+  let mark = performance.now();
+  const lap = (phase: keyof Phases) => {
+    const now = performance.now();
+    phases[phase] += now - mark;
+    mark = now;
+  };
+  const servers = await startRound(kind, [...new Set(scenarios.flatMap((s) => modesOf.get(s)!))], context.filePath, context.pinning, plan.node?.path, random, plan.bundled);
+  lap('startMs');
   try {
     for (const scenario of scenarios) {
       const sc = config.scenarios[scenario];
@@ -267,6 +281,7 @@ async function measureKind(
       const shape = sc.http2 ? config.http2Load : config.http1Load;
       const label = (mode: ModeName) => `node ${nodeVersion} round ${round + 1} ${mode} ${scenario}`;
       for (const mode of shuffled(modes, random)) await warmUp(servers.get(mode)!, load, sc, shape, warnings, label(mode));
+      lap('warmUpMs');
       // The round's N requests per mode are sent in slices; each slice visits every mode once, in a new random
       // order, one server loaded at a time, so each has core 1 to itself while its window runs (as a server
       // in production has its core) and every server idles alike between its windows. (Loading every mode's
@@ -297,6 +312,7 @@ async function measureKind(
         const count = Math.round((sc.requests * (slice + 1)) / sc.slices) - Math.round((sc.requests * slice) / sc.slices);
         for (const mode of shuffled(modes, random)) add(totals.get(mode)!, await loadWindow(servers.get(mode)!, load, sc, shape, count, warnings, label(mode)));
       }
+      lap('windowsMs');
       for (const [mode, t] of totals) {
         if (t.closesWithError > 0) warnings.push(`${label(mode)}: ${t.closesWithError} server sockets closed with an error (a reset) for ${t.aborted} aborting clients`);
         context.samples.push({
@@ -322,7 +338,16 @@ async function measureKind(
   } finally {
     await Promise.all([...servers.values()].map((child) => load.call('forget', { port: child.port })));
     await Promise.all([...servers.values()].map((child) => child.stop()));
+    lap('stopMs');
   }
+}
+
+/** Where a round's wall time went: starting the children, warming them up, the measured windows, stopping them. */
+interface Phases {
+  startMs: number;
+  warmUpMs: number;
+  windowsMs: number;
+  stopMs: number;
 }
 
 const roundsOf = (plan: CpuPlan, scenario: ScenarioName): number => plan.roundsOf?.(scenario) ?? plan.rounds;
@@ -334,7 +359,7 @@ export async function measureCpu(
   pinning: Pinning,
   log: (line: string) => void,
 ): Promise<{ samples: CpuSample[]; warnings: string[]; rounds: number; stoppedBy?: string }> {
-  const context = { filePath, pinning, random: mulberry32(config.seed + plan.rounds), samples: [] as CpuSample[], warnings: [] as string[] };
+  const context = { filePath, pinning, random: mulberry32(config.seed + plan.rounds), samples: [] as CpuSample[], warnings: [] as string[], phases: { startMs: 0, warmUpMs: 0, windowsMs: 0, stopMs: 0 } };
   const nodeVersion = plan.node?.version ?? process.version;
   const load = await startLoad(pinning);
   const rounds = Math.max(...plan.scenarios.map((s) => roundsOf(plan, s)));
@@ -343,7 +368,10 @@ export async function measureCpu(
   try {
     for (let round = 0; round < rounds && stoppedBy === undefined; round++) {
       const started = performance.now();
+      context.phases = { startMs: 0, warmUpMs: 0, windowsMs: 0, stopMs: 0 };
       for (const kind of ['http1', 'core', 'compat'] as const) await measureKind(kind, round, config, plan, load, context);
+      const p = context.phases;
+      const seconds = (ms: number) => (ms / 1000).toFixed(1);
       const line = plan.scenarios
         .filter((scenario) => round < roundsOf(plan, scenario))
         .map((scenario) => {
@@ -356,7 +384,10 @@ export async function measureCpu(
           return `${scenario}: bare ${bare.cpuUsPerRequest.toFixed(2)} µs, Δ ${rest.join(', ')}${left > 0 ? ` (${left} resolved mode${left === 1 ? '' : 's'} left out)` : ''}`;
         })
         .join(' | ');
-      log(`cpu node ${nodeVersion} round ${round + 1}/${rounds} in ${((performance.now() - started) / 1000).toFixed(0)} s — ${line}`);
+      log(
+        `cpu node ${nodeVersion} round ${round + 1}/${rounds} in ${((performance.now() - started) / 1000).toFixed(0)} s ` +
+          `(start ${seconds(p.startMs)}, warm-up ${seconds(p.warmUpMs)}, windows ${seconds(p.windowsMs)}, stop ${seconds(p.stopMs)}) — ${line}`,
+      );
       done = round + 1;
       stoppedBy = plan.stopAfter?.(context.samples, done);
       if (stoppedBy !== undefined) log(`cpu node ${nodeVersion}: stopped after ${done} rounds: ${stoppedBy}`);

@@ -25,8 +25,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { bundleServerChildren, type BundledChildren } from './bundle.js';
 import { callgrindControl, callgrindWrapper, readCounters, type Callgrind } from './callgrind.js';
 import { benchConfig, type ScenarioConfig } from './config.js';
 import { loadWindow, startLoad, type LoadChild, type LoadShape } from './cpuPerRequest.js';
@@ -96,33 +95,13 @@ export function smokeInstructionsConfig(base: InstructionsConfig): InstructionsC
 
 /** The load child and server children run unpinned: an instruction count does not depend on the core. */
 const UNPINNED: Pinning = { pinned: false, note: 'unpinned (instruction counts do not depend on the core)' };
-const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url));
-
-/** The two server children as single ES module files in `dir`, built from the sources as the packages' dist is. */
-async function bundleChildren(dir: string): Promise<{ http1: string; h2: string }> {
-  await build({
-    absWorkingDir: BENCH_DIR,
-    entryPoints: ['src/serverProcess.ts', 'src/h2ServerProcess.ts'],
-    outdir: dir,
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'es2023',
-    conditions: ['@lifeline/source'],
-    // on-finished and prom-client are CommonJS: give the bundle a require.
-    banner: { js: "import { createRequire as __benchCreateRequire } from 'node:module'; const require = __benchCreateRequire(import.meta.url);" },
-    logLevel: 'warning',
-  });
-  return { http1: join(dir, 'serverProcess.mjs'), h2: join(dir, 'h2ServerProcess.mjs') };
-}
 
 interface Context {
   readonly config: InstructionsConfig;
   readonly cg: Callgrind;
   readonly node: NodeBinary;
   readonly load: LoadChild;
-  readonly scripts: { http1: string; h2: string };
+  readonly scripts: BundledChildren;
   readonly tempDir: string;
   readonly filePath: string;
   readonly warnings: string[];
@@ -225,7 +204,7 @@ export async function measureInstructions(
   const samples: IrSample[] = [];
   const warnings: string[] = [];
   try {
-    const scripts = await bundleChildren(tempDir);
+    const scripts = await bundleServerChildren(tempDir);
     const filePath = join(tempDir, 'payload.bin');
     await writeFile(filePath, 'the file route is not used here\n');
     const load = await startLoad(UNPINNED);

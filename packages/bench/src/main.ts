@@ -19,6 +19,7 @@ import { findNode, type NodeBinary } from './nodes.js';
 import { measureImportCost } from './importCost.js';
 import { measureGrowth, measureInFlight } from './memory.js';
 import { renderCpuOnly, renderText, writeResults, type Results } from './report.js';
+import { bundleServerChildren } from './bundle.js';
 import { setUpPinning } from './serverControl.js';
 import { helloStopReason, resolvedHelloModes, judgeExporterCost, judgeHttp2, judgeImportCost, judgeResolution, judgeTargets, summarizeCpu, summarizeMemory } from './summary.js';
 
@@ -65,7 +66,9 @@ try {
   // The servers run on the current LTS when it is unpacked (pnpm test:node --install-only), else on this node.
   const serverNode: NodeBinary = findNode(nodeArg ?? '24') ?? { path: process.execPath, version: process.version };
   if (nodeArg !== undefined && serverNode.path === process.execPath && !process.version.startsWith(`v${nodeArg}`)) throw new Error(`node ${nodeArg} not found`);
-  log(`server children run on node ${serverNode.version}`);
+  // Bundled once, now: every CPU round runs the sources as they were when the run started.
+  const bundled = await bundleServerChildren(tempDir);
+  log(`server children run on node ${serverNode.version} (bundled with esbuild from the current sources)`);
   const importCost = cpuOnly ? undefined : await measureImportCost(config, log);
   const cpuStarted = performance.now();
   const hello = config.helloRounds;
@@ -77,6 +80,7 @@ try {
       rounds: config.rounds,
       roundsOf: (s) => (s === 'hello' ? hello.max : config.rounds),
       node: serverNode,
+      bundled,
       // Past the minimum (and the other scenarios' rounds), hello gets rounds until it is resolved or the time is up.
       stopAfter: (samples, done) => helloStopReason(samples, config, done, (performance.now() - cpuStarted) / 60_000),
       // From then on a hello mode resolved already is left out: its rounds go to the modes still wide.
@@ -95,7 +99,7 @@ try {
       if (node === undefined) cpu.warnings.push(`node ${major} not unpacked (pnpm test:node --install-only): not measured`);
       continue;
     }
-    const other = await measureCpu(config, { scenarios: ['hello'], modesOf: () => OTHER_NODE_MODES, rounds: config.otherNodeRounds, node }, filePath, pinning, log);
+    const other = await measureCpu(config, { scenarios: ['hello'], modesOf: () => OTHER_NODE_MODES, rounds: config.otherNodeRounds, node, bundled }, filePath, pinning, log);
     otherSamples.push(...other.samples);
     cpu.warnings.push(...other.warnings);
   }

@@ -4,7 +4,7 @@
  * so that anyone can recompute the statistics.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import type { BenchConfig } from './config.js';
+import type { BenchConfig, ScenarioConfig } from './config.js';
 import { SCENARIO_NAMES } from './config.js';
 import type { CoreResult } from './coreEvents.js';
 import { EXPORTER_MODE_DESCRIPTIONS, type ExporterCostResult } from './exporterCost.js';
@@ -67,23 +67,29 @@ function cpuTables(summary: readonly CpuSummary[], c: BenchConfig): Table[] {
         ? `${c.http2Load.connections} h2c sessions × ${c.http2Load.streams} streams, ${sc.http2} API`
         : `${c.http1Load.connections} keep-alive connections${c.http1Load.pipeline > 1 ? ` × ${c.http1Load.pipeline} pipelined` : ''}`;
       out.push({
-        title: `Server CPU per request — ${scenario}, node ${node}: ${sc.requests.toLocaleString('en-US')} requests per mode and round in ${sc.slices} slices (one server loaded at a time, alone on its core; a round's Δ is the median over slices of the mode's window − bare's) after a warm-up until stable${sc.abortEvery ? `, 1 in ${sc.abortEvery} aborting mid-body` : ''}, ${roundsText(rows)}, ${load}`,
-        head: ['mode', 'µs/req (median)', 'GC µs/req (GCs/1k req)', 'load µs/req', 'ratio to bare: median (min–max)', 'ratio 95% CI', 'Δ µs vs bare [95% CI]', '±'],
+        title: `Server CPU per request — ${scenario}, node ${node}: ${sc.requests.toLocaleString('en-US')} requests per mode and round in ${sc.slices} slices (one server loaded at a time, alone on its core; a round's Δ is the median over slices of the mode's window − bare's; over rounds, their 20% trimmed mean) after ${warmUpText(sc)}${sc.abortEvery ? `, 1 in ${sc.abortEvery} aborting mid-body` : ''}, ${roundsText(rows)}, ${load}`,
+        head: ['mode', 'µs/req (median)', 'GC µs/req (GCs/1k req)', 'load µs/req', 'ratio to bare: trimmed mean (min–max)', 'ratio 95% CI', 'Δ µs vs bare: trimmed mean [95% CI]', '±'],
         align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
         rows: rows.map((s) => [
           s.mode,
           s.medianUs.toFixed(2),
           `${s.gcUs.toFixed(2)} (${s.gcPer1k.toFixed(1)})`,
           s.loadUs.toFixed(2),
-          s.ratio ? `${s.ratio.median.toFixed(3)} (${s.ratio.min.toFixed(2)}–${s.ratio.max.toFixed(2)})` : 'baseline',
+          s.ratio ? `${s.ratio.center.toFixed(3)} (${s.ratio.min.toFixed(2)}–${s.ratio.max.toFixed(2)})` : 'baseline',
           s.ratio ? `${s.ratio.ci.low.toFixed(3)}–${s.ratio.ci.high.toFixed(3)}` : '',
-          s.diffUs ? `${signed(s.diffUs.median)} [${signed(s.diffUs.ci.low)}, ${signed(s.diffUs.ci.high)}]` : '',
+          s.diffUs ? `${signed(s.diffUs.center)} [${signed(s.diffUs.ci.low)}, ${signed(s.diffUs.ci.high)}]` : '',
           s.diffUs ? halfWidth(s.diffUs.ci).toFixed(2) : '',
         ]),
       });
     }
   }
   return out;
+}
+
+/** The warm-up every child gets before its measured windows (cpuPerRequest.ts `warmUp`). */
+function warmUpText(sc: ScenarioConfig): string {
+  const n = (chunks: number) => (chunks * sc.warmup).toLocaleString('en-US');
+  return sc.warmupMaxChunks <= 2 ? `a warm-up of ${n(sc.warmupMaxChunks)} requests` : `a warm-up until stable (${n(2)} to ${n(sc.warmupMaxChunks)} requests)`;
 }
 
 /** "N rounds", and which modes had fewer (the full run leaves a hello mode out of later rounds once resolved). */

@@ -46,7 +46,7 @@ describe('CPU summary: each mode against the bare child of its own round', () =>
 
   it('takes Δ and ratio against the same round’s bare, never across rounds', () => {
     const d = pairedDifference(samples, 'hello', 'handwritten', 'bare', config);
-    expect(d.median).toBeCloseTo(1, 10);
+    expect(d.center).toBeCloseTo(1, 10);
     expect(d.ci.high).toBeCloseTo(1, 10);
     const row = summarizeCpu(samples, config).find((s) => s.mode === 'handwritten')!;
     expect(row.rounds).toBe(3);
@@ -54,9 +54,21 @@ describe('CPU summary: each mode against the bare child of its own round', () =>
     expect(row.ratio!.max).toBeCloseTo(31 / 30, 10);
   });
 
+  it('over rounds, takes the 20% trimmed mean: a round a noisy neighbour spoiled is dropped whole, the rest averaged', () => {
+    // Ten rounds: Δs 1.0 to 1.8 in steps of 0.1 (handwritten − bare), and one spoiled round at +9.
+    const deltas = [1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 9];
+    const rounds = deltas.flatMap((d, r) => [sample(r, 'bare', 20), sample(r, 'handwritten', 20 + d)]);
+    const d = pairedDifference(rounds, 'hello', 'handwritten', 'bare', config);
+    // Two dropped at each end (1.0, 1.1 and 1.8, 9): the mean of 1.2 … 1.7 is 1.45; the plain mean would be 2.06.
+    expect(d.center).toBeCloseTo(1.45, 10);
+    expect(d.ci.low).toBeGreaterThanOrEqual(1.0);
+    expect(d.ci.low).toBeLessThanOrEqual(d.center);
+    expect(d.ci.high).toBeGreaterThanOrEqual(d.center);
+  });
+
   it('compares two modes round by round', () => {
     const d = pairedDifference(samples, 'hello', 'lifeline-instrument', 'handwritten', config);
-    expect(d.median).toBeCloseTo(0.3, 10);
+    expect(d.center).toBeCloseTo(0.3, 10);
     expect(d.ci.low).toBeCloseTo(0.3, 10);
     expect(d.ci.high).toBeCloseTo(0.3, 10);
   });
@@ -70,40 +82,40 @@ describe('CPU summary: within a round, each window against the same slice’s ba
 
   it('takes the median of the per-slice differences and ratios', () => {
     // Per slice: 1.5, 1.4, 1.3, 8.9, 1.4 → median 1.4 (the whole-round medians would say 21.6 − 20.1 = 1.5).
-    expect(pairedDifference(samples, 'hello', 'handwritten', 'bare', config).median).toBeCloseTo(1.4, 10);
+    expect(pairedDifference(samples, 'hello', 'handwritten', 'bare', config).center).toBeCloseTo(1.4, 10);
     const ratio = summarizeCpu(samples, config).find((s) => s.mode === 'handwritten')!.ratio!;
-    expect(ratio.median).toBeCloseTo(median(handwritten.map((w, i) => w / bare[i]!)), 10);
+    expect(ratio.center).toBeCloseTo(median(handwritten.map((w, i) => w / bare[i]!)), 10);
   });
 
   it('falls back to the whole-round figures when either side has no windows, or not one per slice', () => {
     const uneven = [sample(0, 'bare', 20.1, bare), sample(0, 'handwritten', 21.6, [21.5, 21.6])];
-    expect(pairedDifference(uneven, 'hello', 'handwritten', 'bare', config).median).toBeCloseTo(1.5, 10);
+    expect(pairedDifference(uneven, 'hello', 'handwritten', 'bare', config).center).toBeCloseTo(1.5, 10);
     const none = [sample(0, 'bare', 20.1), sample(0, 'handwritten', 21.6, handwritten)];
-    expect(pairedDifference(none, 'hello', 'handwritten', 'bare', config).median).toBeCloseTo(1.5, 10);
+    expect(pairedDifference(none, 'hello', 'handwritten', 'bare', config).center).toBeCloseTo(1.5, 10);
   });
 });
 
 describe('atMost: a target is met only when its whole interval is on the right side of the bound', () => {
   it('is met when the interval lies at or below the bound', () => {
-    expect(atMost('x', { median: 0.05, ci: { low: -0.05, high: 0.15 } }, 0.15)).toMatchObject({ met: true });
-    expect(atMost('x', { median: 0.05, ci: { low: -0.05, high: 0.15 } }, 0.15).note).toBeUndefined();
+    expect(atMost('x', { center: 0.05, ci: { low: -0.05, high: 0.15 } }, 0.15)).toMatchObject({ met: true });
+    expect(atMost('x', { center: 0.05, ci: { low: -0.05, high: 0.15 } }, 0.15).note).toBeUndefined();
   });
 
   it('is not met, and says it is not conclusive, when the interval straddles the bound even with the median inside', () => {
-    const verdict = atMost('x', { median: 0.1, ci: { low: -0.2, high: 0.4 } }, 0.15);
+    const verdict = atMost('x', { center: 0.1, ci: { low: -0.2, high: 0.4 } }, 0.15);
     expect(verdict.met).toBe(false);
     expect(verdict.note).toMatch(/not conclusive/);
   });
 
   it('is plainly not met when the whole interval is above the bound', () => {
-    const verdict = atMost('x', { median: 0.6, ci: { low: 0.3, high: 0.9 } }, 0.15);
+    const verdict = atMost('x', { center: 0.6, ci: { low: 0.3, high: 0.9 } }, 0.15);
     expect(verdict).toMatchObject({ met: false });
     expect(verdict.note).toBeUndefined();
   });
 
   it('strict: an interval touching the bound is not below it', () => {
-    expect(atMost('x', { median: -0.5, ci: { low: -1, high: 0 } }, 0, { strict: true }).met).toBe(false);
-    expect(atMost('x', { median: -0.5, ci: { low: -1, high: -0.01 } }, 0, { strict: true }).met).toBe(true);
+    expect(atMost('x', { center: -0.5, ci: { low: -1, high: 0 } }, 0, { strict: true }).met).toBe(false);
+    expect(atMost('x', { center: -0.5, ci: { low: -1, high: -0.01 } }, 0, { strict: true }).met).toBe(true);
   });
 });
 
