@@ -13,8 +13,9 @@
  * other core) sends exactly N requests, and `end` waits until the server has
  * seen all N (and every aborting client's close) and finished every response
  * before taking the delta. Before the measured slices each server is warmed
- * up until its per-request cost stops falling (JIT tiers, young generation
- * sizing), so a slow first slice does not land in one mode's sample only.
+ * up past the JIT's tiers (hello: 20,000 requests, by which its cost has
+ * settled; the other scenarios until a window costs within 3% of the one
+ * before), so a slow first slice does not land in one mode's sample only.
  */
 import type { Agent } from 'node:http';
 import type { BundledChildren } from './bundle.js';
@@ -234,18 +235,6 @@ export interface CpuPlan {
    * planned rounds (the run's own statistics are good enough, or its time is up), or undefined to go on.
    */
   readonly stopAfter?: (samples: readonly CpuSample[], roundsDone: number) => string | undefined;
-  /**
-   * Asked at the start of each round, per scenario, with the samples so far: modes to leave out of this round
-   * (bare, every mode's partner, never is). The full run's hello rounds stop measuring a mode once its Δ is
-   * resolved, so the rounds left go to the modes that still need them.
-   */
-  readonly leaveOut?: (scenario: ScenarioName, samples: readonly CpuSample[], round: number) => ReadonlySet<ModeName>;
-}
-
-/** The modes a round measures in `scenario`: the plan's, less those its `leaveOut` names (bare is always measured). */
-export function modesOfRound(plan: CpuPlan, scenario: ScenarioName, samples: readonly CpuSample[], round: number): readonly ModeName[] {
-  const left = plan.leaveOut?.(scenario, samples, round);
-  return left === undefined || left.size === 0 ? plan.modesOf(scenario) : plan.modesOf(scenario).filter((m) => m === 'bare' || !left.has(m));
 }
 
 /** One round of one server kind: fresh children, warm-up, then the slices of every scenario of that kind. */
@@ -264,7 +253,9 @@ async function measureKind(
   // A fresh child per (round, server kind, mode), all alive while that kind's scenarios run (idle ones cost
   // nothing), so that the modes' windows can alternate closely: a slow stretch of the machine then lands on both
   // windows of a slice's pairs.
-  const modesOf = new Map(scenarios.map((s) => [s, modesOfRound(plan, s, context.samples, round)]));
+  // Every round runs every mode: what a tracker costs over bare depends on how many servers share the core's
+  // caches between their windows (see the README), so a round with fewer children is not like the others.
+  const modesOf = new Map(scenarios.map((s) => [s, plan.modesOf(s)]));
   const { phases } = context;
   let mark = performance.now();
   const lap = (phase: keyof Phases) => {
@@ -380,8 +371,7 @@ export async function measureCpu(
           const rest = plan.modesOf(scenario)
             .filter((m) => m !== 'bare')
             .flatMap((m) => measured.filter((s) => s.mode === m).map((s) => `${m} ${signedDiff(s.cpuUsPerRequest - bare.cpuUsPerRequest)}`));
-          const left = plan.modesOf(scenario).length - 1 - rest.length;
-          return `${scenario}: bare ${bare.cpuUsPerRequest.toFixed(2)} µs, Δ ${rest.join(', ')}${left > 0 ? ` (${left} resolved mode${left === 1 ? '' : 's'} left out)` : ''}`;
+          return `${scenario}: bare ${bare.cpuUsPerRequest.toFixed(2)} µs, Δ ${rest.join(', ')}`;
         })
         .join(' | ');
       log(

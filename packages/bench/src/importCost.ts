@@ -13,6 +13,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ensureBuilt } from '../../../scripts/ensureBuilt.mjs';
 import type { BenchConfig } from './config.js';
+import type { NodeBinary } from './nodes.js';
 import { bootstrapMedianCI, median, mulberry32, pairDifferences, shuffled, type Interval } from './stats.js';
 
 export const IMPORT_TARGETS = ['node:http', '@lifeline/core', '@lifeline/node-adapter', 'on-finished'] as const;
@@ -46,6 +47,8 @@ export interface ImportSummary {
 export interface ImportCostResult {
   /** What was imported: the built dist files, and whether this run had to build them. */
   readonly measured: string;
+  /** The node that ran the importing processes (the CPU section's server node). */
+  readonly node: string;
   readonly rounds: number;
   readonly samples: readonly ImportSample[];
   readonly summary: readonly ImportSummary[];
@@ -63,7 +66,7 @@ async function buildIfStale(log: (line: string) => void): Promise<string> {
 const CHILD_CWD = fileURLToPath(new URL('..', import.meta.url));
 
 /** One fresh process, one import. `performance` is touched before the clock starts: its first use loads perf_hooks. */
-function sampleOnce(specifier: string): Promise<{ wallMs: number; cpuMs: number }> {
+function sampleOnce(specifier: string, node: string): Promise<{ wallMs: number; cpuMs: number }> {
   const code =
     `const c = process.cpuUsage(); const t = performance.now(); await import(${JSON.stringify(specifier)});` +
     `const wallMs = performance.now() - t; const u = process.cpuUsage(c);` +
@@ -71,24 +74,32 @@ function sampleOnce(specifier: string): Promise<{ wallMs: number; cpuMs: number 
   // No NODE_OPTIONS: a --conditions=@lifeline/source there would import the TypeScript source instead of the dist.
   const { NODE_OPTIONS: _ignored, ...env } = process.env;
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--input-type=module', '-e', code], { cwd: CHILD_CWD, env, timeout: 60_000 }, (error, stdout, stderr) =>
+    execFile(node, ['--input-type=module', '-e', code], { cwd: CHILD_CWD, env, timeout: 60_000 }, (error, stdout, stderr) =>
       error ? reject(new Error(`importing ${specifier} failed: ${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout)),
     );
   });
 }
 
-export async function measureImportCost(config: BenchConfig, log: (line: string) => void): Promise<ImportCostResult> {
+/**
+ * Each round imports every target once, in a new order, each in a fresh process of `node` (the parent's own by
+ * default; the bench passes the node its servers run on: what a module costs to load depends on the runtime).
+ */
+export async function measureImportCost(
+  config: BenchConfig,
+  log: (line: string) => void,
+  node: NodeBinary = { path: process.execPath, version: process.version },
+): Promise<ImportCostResult> {
   const measured = await buildIfStale(log);
   const rounds = config.importCost.rounds;
   const random = mulberry32(config.seed);
   const samples: ImportSample[] = [];
-  log(`import cost: ${rounds} rounds × ${IMPORT_TARGETS.length} modules, a fresh process each…`);
+  log(`import cost: ${rounds} rounds × ${IMPORT_TARGETS.length} modules, a fresh node ${node.version} process each…`);
   for (let round = 0; round < rounds; round++) {
     for (const target of shuffled(IMPORT_TARGETS, random)) {
-      samples.push({ round, target, ...(await sampleOnce(target)) });
+      samples.push({ round, target, ...(await sampleOnce(target, node.path)) });
     }
   }
-  return { measured, rounds, samples, summary: summarizeImportCost(samples, config) };
+  return { measured, node: node.version, rounds, samples, summary: summarizeImportCost(samples, config) };
 }
 
 export function summarizeImportCost(samples: readonly ImportSample[], config: Pick<BenchConfig, 'bootstrapResamples' | 'seed'>): ImportSummary[] {

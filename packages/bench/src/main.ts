@@ -21,7 +21,7 @@ import { measureGrowth, measureInFlight } from './memory.js';
 import { renderCpuOnly, renderText, writeResults, type Results } from './report.js';
 import { bundleServerChildren } from './bundle.js';
 import { setUpPinning } from './serverControl.js';
-import { helloStopReason, resolvedHelloModes, judgeExporterCost, judgeHttp2, judgeImportCost, judgeResolution, judgeTargets, summarizeCpu, summarizeMemory } from './summary.js';
+import { helloStopReason, judgeExporterCost, judgeHttp2, judgeImportCost, judgeResolution, judgeTargets, summarizeCpu, summarizeMemory } from './summary.js';
 
 const USAGE = 'usage: pnpm bench [--full [--hello-minutes <n>] | --smoke] [--node <major or version of the server, default 24>] [--only cpu]';
 const args = process.argv.slice(2);
@@ -69,7 +69,7 @@ try {
   // Bundled once, now: every CPU round runs the sources as they were when the run started.
   const bundled = await bundleServerChildren(tempDir);
   log(`server children run on node ${serverNode.version} (bundled with esbuild from the current sources)`);
-  const importCost = cpuOnly ? undefined : await measureImportCost(config, log);
+  const importCost = cpuOnly ? undefined : await measureImportCost(config, log, serverNode);
   const cpuStarted = performance.now();
   const hello = config.helloRounds;
   const cpu = await measureCpu(
@@ -83,8 +83,6 @@ try {
       bundled,
       // Past the minimum (and the other scenarios' rounds), hello gets rounds until it is resolved or the time is up.
       stopAfter: (samples, done) => helloStopReason(samples, config, done, (performance.now() - cpuStarted) / 60_000),
-      // From then on a hello mode resolved already is left out: its rounds go to the modes still wide.
-      leaveOut: (s, samples, round) => (s === 'hello' && round >= hello.min ? resolvedHelloModes(samples, config) : new Set()),
     },
     filePath,
     pinning,

@@ -96,7 +96,7 @@ function warmUpText(sc: ScenarioConfig): string {
 function roundsText(rows: readonly CpuSummary[]): string {
   const most = Math.max(...rows.map((s) => s.rounds));
   const fewer = rows.filter((s) => s.rounds < most);
-  return `${most} rounds` + (fewer.length === 0 ? '' : ` (resolved early, then left out: ${fewer.map((s) => `${s.mode} ${s.rounds}`).join(', ')})`);
+  return `${most} rounds` + (fewer.length === 0 ? '' : ` (fewer paired rounds: ${fewer.map((s) => `${s.mode} ${s.rounds}`).join(', ')})`);
 }
 
 function tables(r: Results): Table[] {
@@ -165,7 +165,7 @@ function memoryTable(r: Results): Table {
 
 function importCostTable(r: ImportCostResult): Table {
   return {
-    title: `Import cost — await import('<module>') by bare name (Lifeline: the ${r.measured}), a fresh process per sample, ${r.rounds} interleaved rounds (ms)`,
+    title: `Import cost — await import('<module>') by bare name (Lifeline: the ${r.measured}), a fresh node ${r.node} process per sample, ${r.rounds} interleaved rounds (ms)`,
     head: ['module', 'wall median (min–max)', 'CPU median', 'Δ wall vs node:http: median [95% CI]', 'Δ CPU: median [95% CI]'],
     align: ['l', 'r', 'r', 'r', 'r'],
     rows: r.summary.map((s) => [

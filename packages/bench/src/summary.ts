@@ -138,7 +138,7 @@ export function judgeResolution(cpu: readonly CpuSummary[], config: BenchConfig,
   const [fewest, most] = [Math.min(...counts), Math.max(...counts)];
   // The interval narrows as 1/√rounds: the rounds the widest one's spread would need for the bound.
   const needed = Math.ceil(roundsOf(worst.mode) * (worst.half / config.resolutionUs) ** 2);
-  const rounds = fewest === most ? `${most} rounds` : `${fewest} to ${most} rounds (a mode resolved early was left out of later rounds)`;
+  const rounds = fewest === most ? `${most} rounds` : `${fewest} to ${most} rounds`;
   const control = hello.find((s) => s.mode === 'bare-control')?.diffUs;
   return {
     name: 'resolution: hello Δ µs (mode − bare), 95% half-width',
@@ -158,15 +158,6 @@ export function judgeResolution(cpu: readonly CpuSummary[], config: BenchConfig,
   };
 }
 
-/**
- * The hello modes (bare-control included) whose Δ against bare is already resolved to `resolutionUs` (95%
- * half-width) on the samples so far. The full run leaves them out of its later hello rounds: like the stopping
- * rule, this looks only at an interval's width, never at where it lies.
- */
-export function resolvedHelloModes(samples: readonly CpuSample[], config: BenchConfig): Set<ModeName> {
-  const widths = helloHalfWidths(summarizeCpu(samples.filter((s) => s.scenario === 'hello'), config));
-  return new Set(widths.filter((w) => w.half <= config.resolutionUs).map((w) => w.mode));
-}
 
 /**
  * The full run's stopping rule for the hello scenario, asked after each round: undefined (go on) before
