@@ -12,6 +12,10 @@ import { judgeImportCost } from './summary.js';
 
 const args = process.argv.slice(2);
 const wanted = args.includes('--node') ? args[args.indexOf('--node') + 1] : undefined;
+if (args.includes('--node') && (wanted === undefined || wanted.startsWith('--'))) {
+  process.stderr.write('--node takes a major or a version (e.g. --node 22)\n');
+  process.exit(2);
+}
 const node = findNode(wanted ?? '24') ?? (wanted === undefined ? { path: process.execPath, version: process.version } : undefined);
 if (node === undefined) {
   process.stderr.write(`node ${wanted} not found (pnpm test:node --install-only unpacks 22, 24 and 26)\n`);
