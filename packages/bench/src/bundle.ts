@@ -18,6 +18,9 @@ export interface BundledChildren {
   readonly h2: string;
 }
 
+/** Node flags a bundled child runs with: it is plain JavaScript, so no loader, only gc(). */
+export const BUNDLED_NODE_FLAGS: readonly string[] = ['--expose-gc'];
+
 const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url));
 
 /** Bundles both server children into `dir` (which must exist) from the current sources. */

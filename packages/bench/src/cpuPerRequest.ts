@@ -253,9 +253,7 @@ async function measureKind(
   // A fresh child per (round, server kind, mode), all alive while that kind's scenarios run (idle ones cost
   // nothing), so that the modes' windows can alternate closely: a slow stretch of the machine then lands on both
   // windows of a slice's pairs.
-  // Every round runs every mode: what a tracker costs over bare depends on how many servers share the core's
-  // caches between their windows (see the README), so a round with fewer children is not like the others.
-  const modesOf = new Map(scenarios.map((s) => [s, plan.modesOf(s)]));
+  // Every round runs every mode, so every round measures under the same conditions (the README says why).
   const { phases } = context;
   let mark = performance.now();
   const lap = (phase: keyof Phases) => {
@@ -263,12 +261,12 @@ async function measureKind(
     phases[phase] += now - mark;
     mark = now;
   };
-  const servers = await startRound(kind, [...new Set(scenarios.flatMap((s) => modesOf.get(s)!))], context.filePath, context.pinning, plan.node?.path, random, plan.bundled);
+  const servers = await startRound(kind, [...new Set(scenarios.flatMap((s) => plan.modesOf(s)))], context.filePath, context.pinning, plan.node?.path, random, plan.bundled);
   lap('startMs');
   try {
     for (const scenario of scenarios) {
       const sc = config.scenarios[scenario];
-      const modes = modesOf.get(scenario)!;
+      const modes = plan.modesOf(scenario);
       const shape = sc.http2 ? config.http2Load : config.http1Load;
       const label = (mode: ModeName) => `node ${nodeVersion} round ${round + 1} ${mode} ${scenario}`;
       for (const mode of shuffled(modes, random)) await warmUp(servers.get(mode)!, load, sc, shape, warnings, label(mode));

@@ -13,7 +13,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ensureBuilt } from '../../../scripts/ensureBuilt.mjs';
 import type { BenchConfig } from './config.js';
-import type { NodeBinary } from './nodes.js';
+import { ownNode, type NodeBinary } from './nodes.js';
 import { bootstrapMedianCI, median, mulberry32, pairDifferences, shuffled, type Interval } from './stats.js';
 
 export const IMPORT_TARGETS = ['node:http', '@lifeline/core', '@lifeline/node-adapter', 'on-finished'] as const;
@@ -87,7 +87,7 @@ function sampleOnce(specifier: string, node: string): Promise<{ wallMs: number; 
 export async function measureImportCost(
   config: BenchConfig,
   log: (line: string) => void,
-  node: NodeBinary = { path: process.execPath, version: process.version },
+  node: NodeBinary = ownNode(),
 ): Promise<ImportCostResult> {
   const measured = await buildIfStale(log);
   const rounds = config.importCost.rounds;

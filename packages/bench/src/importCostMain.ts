@@ -6,7 +6,7 @@
  */
 import { benchConfig } from './config.js';
 import { measureImportCost } from './importCost.js';
-import { findNode } from './nodes.js';
+import { findNode, ownNode } from './nodes.js';
 import { renderImportCost } from './report.js';
 import { judgeImportCost } from './summary.js';
 
@@ -16,7 +16,7 @@ if (args.includes('--node') && (wanted === undefined || wanted.startsWith('--'))
   process.stderr.write('--node takes a major or a version (e.g. --node 22)\n');
   process.exit(2);
 }
-const node = findNode(wanted ?? '24') ?? (wanted === undefined ? { path: process.execPath, version: process.version } : undefined);
+const node = findNode(wanted ?? '24') ?? (wanted === undefined ? ownNode() : undefined);
 if (node === undefined) {
   process.stderr.write(`node ${wanted} not found (pnpm test:node --install-only unpacks 22, 24 and 26)\n`);
   process.exit(2);

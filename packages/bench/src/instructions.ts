@@ -25,7 +25,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleServerChildren, type BundledChildren } from './bundle.js';
+import { BUNDLED_NODE_FLAGS, bundleServerChildren, type BundledChildren } from './bundle.js';
 import { callgrindControl, callgrindWrapper, readCounters, type Callgrind } from './callgrind.js';
 import { benchConfig, type ScenarioConfig } from './config.js';
 import { loadWindow, startLoad, type LoadChild, type LoadShape } from './cpuPerRequest.js';
@@ -128,7 +128,7 @@ async function startUnderCallgrind(ctx: Context, scenario: IrScenario, mode: Mod
     name: `${scenario} server (${mode}) under callgrind`,
     core: 1,
     node: ctx.node.path,
-    baseFlags: ['--expose-gc'],
+    baseFlags: BUNDLED_NODE_FLAGS,
     wrapper: callgrindWrapper(ctx.cg, dir),
     readyTimeoutMs: 300_000,
   });

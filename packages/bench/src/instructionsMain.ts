@@ -10,7 +10,7 @@ import { findCallgrind } from './callgrind.js';
 import { instructionsConfig, measureInstructions, smokeInstructionsConfig } from './instructions.js';
 import { IR_SCENARIOS, judgeInstructions, summarizeInstructions, type IrScenario } from './instructionSummary.js';
 import { renderInstructionsText, writeInstructionsResults, type InstructionsResults } from './instructionsReport.js';
-import { findNode, type NodeBinary } from './nodes.js';
+import { findNode, ownNode, type NodeBinary } from './nodes.js';
 
 const USAGE = `usage: pnpm bench:instructions [--full | --smoke] [--rounds <n>] [--node <major or version of the server, default 24>] [--scenarios <${IR_SCENARIOS.join(',')}>]`;
 const args = process.argv.slice(2);
@@ -47,7 +47,7 @@ if (cg === undefined) {
   );
   process.exit(0);
 }
-const node: NodeBinary = findNode(nodeArg ?? '24') ?? { path: process.execPath, version: process.version };
+const node: NodeBinary = findNode(nodeArg ?? '24') ?? ownNode();
 if (nodeArg !== undefined && node.path === process.execPath && !process.version.startsWith(`v${nodeArg}`)) {
   console.error(`node ${nodeArg} not found (pnpm test:node --install-only unpacks the pinned versions)`);
   process.exit(2);

@@ -15,7 +15,7 @@ import { measureCore } from './coreEvents.js';
 import { measureCpu, type CpuSample } from './cpuPerRequest.js';
 import { measureExporterCost } from './exporterCost.js';
 import { H2_MODE_NAMES } from './h2Modes.js';
-import { findNode, type NodeBinary } from './nodes.js';
+import { findNode, ownNode, type NodeBinary } from './nodes.js';
 import { measureImportCost } from './importCost.js';
 import { measureGrowth, measureInFlight } from './memory.js';
 import { renderCpuOnly, renderText, writeResults, type Results } from './report.js';
@@ -64,7 +64,7 @@ try {
   const pinning = setUpPinning();
   log(`${full ? 'full' : smoke ? 'smoke (numbers meaningless)' : 'quick'} run; ${pinning.note}`);
   // The servers run on the current LTS when it is unpacked (pnpm test:node --install-only), else on this node.
-  const serverNode: NodeBinary = findNode(nodeArg ?? '24') ?? { path: process.execPath, version: process.version };
+  const serverNode: NodeBinary = findNode(nodeArg ?? '24') ?? ownNode();
   if (nodeArg !== undefined && serverNode.path === process.execPath && !process.version.startsWith(`v${nodeArg}`)) throw new Error(`node ${nodeArg} not found`);
   // Bundled once, now: every CPU round runs the sources as they were when the run started.
   const bundled = await bundleServerChildren(tempDir);

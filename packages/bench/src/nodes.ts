@@ -13,11 +13,15 @@ export interface NodeBinary {
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
+/** The node running this process. */
+export function ownNode(): NodeBinary {
+  return { path: process.execPath, version: process.version };
+}
+
 /** The binary of a major (`'24'`) or exact version, or undefined when it is neither the parent's nor unpacked. */
 export function findNode(wanted: string): NodeBinary | undefined {
   const matches = (version: string) => version === wanted || version.split('.')[0] === wanted;
-  const own = process.version.slice(1);
-  if (matches(own)) return { path: process.execPath, version: process.version };
+  if (matches(process.version.slice(1))) return ownNode();
   const pinned = (JSON.parse(readFileSync(`${ROOT}scripts/node-versions.json`, 'utf8')) as { versions: { version: string }[] }).versions;
   for (const { version } of pinned) {
     const path = `${ROOT}.cache/node/${version}/bin/node`;

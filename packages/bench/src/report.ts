@@ -92,7 +92,7 @@ function warmUpText(sc: ScenarioConfig): string {
   return sc.warmupMaxChunks <= 2 ? `a warm-up of ${n(sc.warmupMaxChunks)} requests` : `a warm-up until stable (${n(2)} to ${n(sc.warmupMaxChunks)} requests)`;
 }
 
-/** "N rounds", and which modes had fewer (the full run leaves a hello mode out of later rounds once resolved). */
+/** "N rounds", and which modes had fewer paired with bare (results from before every round ran every mode). */
 function roundsText(rows: readonly CpuSummary[]): string {
   const most = Math.max(...rows.map((s) => s.rounds));
   const fewer = rows.filter((s) => s.rounds < most);

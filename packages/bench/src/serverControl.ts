@@ -8,7 +8,7 @@ import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { BundledChildren } from './bundle.js';
+import { BUNDLED_NODE_FLAGS, type BundledChildren } from './bundle.js';
 import type { ModeName } from './modes.js';
 import type { CommandName, Commands, Ready, Reply, Request } from './protocol.js';
 
@@ -17,8 +17,6 @@ const SERVER_SCRIPT = fileURLToPath(new URL('./serverProcess.ts', import.meta.ur
 const H2_SERVER_SCRIPT = fileURLToPath(new URL('./h2ServerProcess.ts', import.meta.url));
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 const NODE_FLAGS = ['--conditions=@lifeline/source', '--import', 'tsx', '--expose-gc'];
-/** A bundled child (bundle.ts) is plain JavaScript: node needs no loader, only gc(). */
-const BUNDLED_FLAGS = ['--expose-gc'];
 
 export interface Pinning {
   readonly pinned: boolean;
@@ -165,24 +163,17 @@ export async function forkChild<C extends { [K in keyof C]: { args: unknown; res
  * the bundled child when `bundled` is given, else the TypeScript source through tsx.
  */
 export function startServer(mode: ModeName, filePath: string, pinning: Pinning, node?: string, flags: readonly string[] = [], bundled?: BundledChildren): Promise<ServerChild> {
-  return forkChild<Commands>(bundled?.http1 ?? SERVER_SCRIPT, [mode, filePath], pinning, {
-    name: `server (${mode})`,
-    core: 1,
-    flags,
-    ...(node === undefined ? {} : { node }),
-    ...(bundled === undefined ? {} : { baseFlags: BUNDLED_FLAGS }),
-  });
+  return forkChild<Commands>(bundled?.http1 ?? SERVER_SCRIPT, [mode, filePath], pinning, serverForkOptions(`server (${mode})`, flags, node, bundled));
 }
 
 /** An HTTP/2 server child in `mode` on core 1, answering on the core API or the compat API (see {@link startServer}). */
 export function startH2Server(mode: ModeName, api: 'core' | 'compat', pinning: Pinning, node?: string, flags: readonly string[] = [], bundled?: BundledChildren): Promise<ServerChild> {
-  return forkChild<Commands>(bundled?.h2 ?? H2_SERVER_SCRIPT, [mode, api], pinning, {
-    name: `h2 ${api} server (${mode})`,
-    core: 1,
-    flags,
-    ...(node === undefined ? {} : { node }),
-    ...(bundled === undefined ? {} : { baseFlags: BUNDLED_FLAGS }),
-  });
+  return forkChild<Commands>(bundled?.h2 ?? H2_SERVER_SCRIPT, [mode, api], pinning, serverForkOptions(`h2 ${api} server (${mode})`, flags, node, bundled));
+}
+
+/** A server child's fork options: on core 1, by `node` when given, with plain node flags when it is bundled. */
+function serverForkOptions(name: string, flags: readonly string[], node: string | undefined, bundled: BundledChildren | undefined): ForkOptions {
+  return { name, core: 1, flags, ...(node === undefined ? {} : { node }), ...(bundled === undefined ? {} : { baseFlags: BUNDLED_NODE_FLAGS }) };
 }
 
 /** Serves the IPC side of a child: answers `{ id, cmd, args }` with the named handler's result; exits when the parent goes. */
